@@ -1,0 +1,76 @@
+"""FIT decoding with fitparse, the reference implementation (and the oracle)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import fitparse
+import pandas as pd
+from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
+
+from .errors import FitError
+from .result import FitMessages
+
+
+def decode_with_fitparse(path: str | Path) -> FitMessages:
+    """Decode ``path`` with fitparse into :class:`FitMessages` (see its contract)."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise FitError("empty file")
+    try:
+        return _decode(path, check_crc=True)
+    except FitCRCError as exc:
+        out = _decode(path, check_crc=False)
+        out.warnings.insert(0, f"CRC mismatch ({exc})")
+        return out
+
+
+def _decode(path: Path, check_crc: bool) -> FitMessages:
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    units: dict[tuple[str, str], str] = {}
+    local_time: set[tuple[str, str]] = set()
+    out = FitMessages()
+    try:
+        ff = fitparse.FitFile(str(path), check_crc=check_crc)
+    except FitHeaderError as exc:
+        raise FitError(f"not a FIT file ({exc})") from None
+    except FitEOFError:
+        raise FitError("not a FIT file (shorter than a FIT header)") from None
+    n = 0
+    try:
+        for msg in ff.get_messages():
+            name = msg.name
+            row: dict[str, Any] = {}
+            for fd in msg.fields:
+                row[fd.name] = fd.value
+                if fd.units and (name, fd.name) not in units:
+                    units[(name, fd.name)] = fd.units
+                if getattr(getattr(fd, "type", None), "name", "") == "local_date_time":
+                    local_time.add((name, fd.name))
+            rows[name].append(row)
+            n += 1
+    except FitCRCError:
+        raise
+    except (FitEOFError, FitParseError, FitHeaderError, KeyError, IndexError, ValueError) as exc:
+        if n == 0:
+            raise FitError(f"cannot decode: {exc}") from None
+        out.partial = True
+        out.error = f"stopped after {n} messages: {type(exc).__name__}: {exc}"
+    for name, recs in rows.items():
+        out[name] = _frame(name, recs, local_time)
+    out.units = units
+    return out
+
+
+def _frame(name: str, recs: list[dict[str, Any]], local_time: set[tuple[str, str]]) -> pd.DataFrame:
+    df = pd.DataFrame.from_records(recs)
+    for col in df.columns:
+        if (name, col) in local_time:
+            continue
+        first = df[col].dropna()
+        if len(first) and isinstance(first.iloc[0], dt.datetime):
+            df[col] = pd.to_datetime(df[col], utc=True, errors="coerce").astype("datetime64[ns, UTC]")
+    return df
