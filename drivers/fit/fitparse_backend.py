@@ -72,5 +72,7 @@ def _frame(name: str, recs: list[dict[str, Any]], local_time: set[tuple[str, str
             continue
         first = df[col].dropna()
         if len(first) and isinstance(first.iloc[0], dt.datetime):
-            df[col] = pd.to_datetime(df[col], utc=True, errors="coerce").astype("datetime64[ns, UTC]")
+            df[col] = pd.to_datetime(df[col], utc=True, errors="coerce").astype(
+                "datetime64[ns, UTC]"
+            )
     return df

@@ -1,0 +1,127 @@
+"""Session load: Banister TRIMP, session RPE and the duration fallback.
+
+All loads are in arbitrary units (AU). TRIMP-AU, sRPE-AU and minutes are *different*
+scales: a daily series or an ACWR must be built from one method per athlete (the athlete's
+config chooses ``primary``), otherwise the ratios compare apples with oranges.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Banister weighting constants (k, b) per sex: Banister 1991; Morton, Fitz-Clarke & Banister 1990.
+TRIMP_WEIGHTS: dict[str, tuple[float, float]] = {
+    "male": (0.64, 1.92),
+    "female": (0.86, 1.67),
+}
+
+LOAD_METHODS = ("trimp", "srpe", "duration")
+
+
+def _sample_minutes(hr: pd.Series, dt_s: float | None, max_gap_s: float) -> np.ndarray:
+    """Minutes each sample stands for: the (capped) time since the previous valid sample."""
+    if dt_s is not None:
+        if dt_s <= 0:
+            raise ValueError(f"dt_s must be > 0, got {dt_s}")
+        return np.full(len(hr), min(dt_s, max_gap_s) / 60.0)
+    if not isinstance(hr.index, pd.DatetimeIndex | pd.TimedeltaIndex):
+        raise TypeError("hr_bpm needs a DatetimeIndex/TimedeltaIndex, or pass dt_s")
+    t_s = (hr.index - hr.index[0]) / pd.Timedelta(seconds=1)
+    dt = np.diff(np.asarray(t_s, dtype=float), prepend=float(t_s[0]))
+    return np.clip(dt, 0.0, max_gap_s) / 60.0
+
+
+def trimp_banister(
+    hr_bpm: pd.Series,
+    hr_rest: float,
+    hr_max: float,
+    sex: str,
+    *,
+    max_gap_s: float = 10.0,
+    dt_s: float | None = None,
+) -> float | None:
+    """Banister training impulse (TRIMP, AU) integrated sample by sample.
+
+    ``TRIMP = Σ dt_min · HRr · k · e^(b·HRr)`` with heart-rate reserve fraction
+    ``HRr = (HR − hr_rest) / (hr_max − hr_rest)`` clipped to [0, 1];
+    male k = 0.64, b = 1.92; female k = 0.86, b = 1.67
+    (Banister 1991; Morton, Fitz-Clarke & Banister 1990, J Appl Physiol 69:1171).
+
+    Time base: with a DatetimeIndex (UTC) or TimedeltaIndex, NaN/None samples are dropped,
+    the index is sorted, and each remaining sample stands for the time since the previous
+    one (the first sample counts 0 min), capped at ``max_gap_s`` seconds so pauses and
+    dropouts do not count as exercise. With ``dt_s`` every valid sample counts
+    ``min(dt_s, max_gap_s)`` seconds and the index is ignored.
+
+    Args:
+        hr_bpm: heart rate in beats per minute.
+        hr_rest, hr_max: the athlete's resting and maximal HR (bpm), ``hr_max > hr_rest``.
+        sex: ``"male"`` or ``"female"`` (selects k and b).
+        max_gap_s: longest interval (s) one sample may stand for.
+        dt_s: constant sample interval (s) for a series without a time index.
+
+    Returns:
+        TRIMP in AU (≈ minutes at an effort-weighted intensity), or ``None`` when the series
+        holds no usable HR value.
+    """
+    if sex not in TRIMP_WEIGHTS:
+        raise ValueError(f"sex must be one of {sorted(TRIMP_WEIGHTS)}, got {sex!r}")
+    if not hr_max > hr_rest:
+        raise ValueError(f"hr_max ({hr_max}) must be greater than hr_rest ({hr_rest})")
+    hr = pd.to_numeric(pd.Series(hr_bpm), errors="coerce").dropna()
+    if hr.empty:
+        return None
+    if dt_s is None:
+        hr = hr.sort_index()
+    k, b = TRIMP_WEIGHTS[sex]
+    hrr = np.clip((hr.to_numpy(dtype=float) - hr_rest) / (hr_max - hr_rest), 0.0, 1.0)
+    minutes = _sample_minutes(hr, dt_s, max_gap_s)
+    return float(np.sum(minutes * hrr * k * np.exp(b * hrr)))
+
+
+def srpe(rpe: float, duration_min: float) -> float:
+    """Session RPE load (AU) = CR-10 rating of perceived exertion × session minutes.
+
+    Foster et al. 2001, J Strength Cond Res 15:109 ("A new approach to monitoring
+    exercise training"). ``rpe`` is on Borg's CR-10 scale (0–10), asked ~30 min after
+    the session; ``duration_min`` is the session duration in minutes.
+    """
+    if not 0.0 <= rpe <= 10.0:
+        raise ValueError(f"rpe must be on the CR-10 scale 0..10, got {rpe}")
+    if duration_min < 0:
+        raise ValueError(f"duration_min must be >= 0, got {duration_min}")
+    return float(rpe) * float(duration_min)
+
+
+def _usable(x: float | None) -> bool:
+    return x is not None and not pd.isna(x)
+
+
+def session_load(
+    trimp: float | None = None,
+    srpe: float | None = None,
+    duration_min: float | None = None,
+    primary: str = "trimp",
+) -> tuple[float, str]:
+    """Pick one session load (AU) and name the method that produced it.
+
+    Uses ``primary`` when that value is available (not None/NaN), otherwise the first
+    available of trimp → srpe → duration (the duration fallback is the session's minutes).
+    The units differ — TRIMP AU (Banister), sRPE AU (Foster 2001), minutes — so they are not
+    interchangeable; ``primary`` is a per-athlete config choice, and the returned method
+    should be stored next to the load so mixed-method days can be spotted.
+
+    Returns:
+        ``(load, method)`` with method in ``{"trimp", "srpe", "duration"}``.
+
+    Raises:
+        ValueError: unknown ``primary``, or none of the three values is available.
+    """
+    if primary not in LOAD_METHODS:
+        raise ValueError(f"primary must be one of {LOAD_METHODS}, got {primary!r}")
+    values = {"trimp": trimp, "srpe": srpe, "duration": duration_min}
+    for method in (primary, *LOAD_METHODS):
+        if _usable(values[method]):
+            return float(values[method]), method
+    raise ValueError("no session load: trimp, srpe and duration_min are all missing")

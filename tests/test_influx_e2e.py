@@ -1,0 +1,93 @@
+"""End to end against a real influxd: ingest real FIT files, read back with InfluxQL."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from sensorhub.pipeline import Pipeline
+
+from .shared import shared_dir
+
+STRYD = "3schweinehunde__fit_parser/with_stryd.fit"
+GARMIN920 = "GoldenCheetah__GoldenCheetah/Garmin920_withFirstbeat.fit"
+
+
+def oracle(rel: str) -> dict:
+    return json.loads(gzip.open(shared_dir("fit", "oracle", rel + ".json.gz")).read())
+
+
+def all_points(influxd, db: str, measurement: str) -> list[list]:
+    series = influxd.query(db, f'SELECT * FROM "{measurement}"')
+    return [v for s in series for v in s["values"]]
+
+
+@pytest.mark.influx
+def test_real_files_arrive_with_the_values_fitparse_decodes(influx_cfg, influxd, db_name):
+    files = [shared_dir("fit", STRYD), shared_dir("fit", GARMIN920)]
+    report = Pipeline(influx_cfg, athlete="eva").ingest(files)
+    assert not report.failed and report.flush.ok
+
+    for rel in (STRYD, GARMIN920):
+        o = oracle(rel)["record"]
+        n = o["n_messages"]
+        start, end = o["fields"]["timestamp"]["first"], o["fields"]["timestamp"]["last"]
+        where = f"WHERE time >= '{start}Z' AND time <= '{end}Z'"
+        assert influxd.count(db_name, "run", "hr_bpm", where) == o["fields"]["heart_rate"]["n"]
+        assert len(influxd.query(db_name, f'SELECT * FROM "run" {where}')[0]["values"]) == n
+        got = influxd.query(db_name, f'SELECT SUM("hr_bpm"), SUM("cadence_spm") FROM "run" {where}')
+        hr_sum, cad_sum = got[0]["values"][0][1:]
+        assert hr_sum == pytest.approx(o["fields"]["heart_rate"]["sum"])
+        frac = o["fields"].get("fractional_cadence", {}).get("sum", 0.0)
+        assert cad_sum == pytest.approx(2 * (o["fields"]["cadence"]["sum"] + frac))
+
+    sessions = all_points(influxd, db_name, "session")
+    assert len(sessions) == 2
+    load = all_points(influxd, db_name, "load")
+    assert len(load) > 100  # one point per day from the first run on
+
+
+@pytest.mark.influx
+def test_reingest_changes_nothing(influx_cfg, influxd, db_name):
+    f = shared_dir("fit", GARMIN920)
+    Pipeline(influx_cfg).ingest([f])
+    before = {m: all_points(influxd, db_name, m) for m in ("run", "session", "load")}
+    report = Pipeline(influx_cfg).ingest([f])
+    assert report.files[0].status == "duplicate"
+    after = {m: all_points(influxd, db_name, m) for m in ("run", "session", "load")}
+    assert before == after
+
+
+@pytest.mark.influx
+def test_influx_down_then_back_every_point_arrives_once(home, tmp_path, monkeypatch, db_name):
+    from sensorhub.config import load_config
+
+    from .influxd import InfluxServer
+
+    server = InfluxServer(tmp_path / "own-influxd")
+    server.start()
+    monkeypatch.setenv("SENSORHUB_INFLUX_URL", server.url)
+    monkeypatch.setenv("SENSORHUB_INFLUX_DB", db_name)
+    cfg = load_config(home=home)
+    try:
+        Pipeline(cfg).ingest([shared_dir("fit", GARMIN920)])
+        server.stop()  # InfluxDB goes away between two syncs
+        report = Pipeline(cfg).ingest([shared_dir("fit", STRYD)])
+        assert report.files[0].status == "ingested"
+        assert not report.flush.ok and "unreachable" in report.flush.errors[0]
+        waiting = Pipeline(cfg).journal.outbox_stats()
+        assert waiting["points"] > 4900
+
+        server.start()
+        flushed = Pipeline(cfg).flush()
+        assert flushed.ok and flushed.sent_points == waiting["points"]
+        n_run = len(all_points(server, db_name, "run"))
+        assert (
+            n_run
+            == oracle(STRYD)["record"]["n_messages"] + oracle(GARMIN920)["record"]["n_messages"]
+        )
+        assert Pipeline(cfg).flush().sent_points == 0  # nothing left, nothing sent twice
+    finally:
+        server.stop()
