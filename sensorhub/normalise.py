@@ -108,7 +108,8 @@ def running_frame(record: pd.DataFrame, running: bool = True) -> pd.DataFrame:
     """
     if record.empty or "timestamp" not in record:
         return pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC", name="time"))
-    out = pd.DataFrame(index=pd.DatetimeIndex(record["timestamp"], name="time"))
+    times = pd.to_datetime(record["timestamp"], utc=True, errors="coerce")
+    out = pd.DataFrame(index=pd.DatetimeIndex(times, name="time").as_unit("ns"))
     for src, col, factor in NATIVE_FIELDS + DEVELOPER_FIELDS:
         if src in record and col not in out:
             values = pd.to_numeric(record[src], errors="coerce").to_numpy(dtype=float)
@@ -181,20 +182,29 @@ def sessions(msgs: FitMessages, now: pd.Timestamp | None = None) -> list[Session
 def _session_bounds(
     sess: pd.DataFrame, times: pd.Series
 ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """[start, end] per session: FIT start_time + elapsed time, else the record span."""
-    first = times.min() if len(times) else pd.NaT
-    last = times.max() if len(times) else pd.NaT
+    """[start, end] per session: FIT start_time + elapsed time, else the plausible record span."""
+    ok = times[times >= PLAUSIBLE_FROM] if len(times) else times
+    first = ok.min() if len(ok) else pd.NaT
+    last = ok.max() if len(ok) else pd.NaT
     bounds = []
     for row in sess.to_dict("records"):
-        start = row.get("start_time")
-        start = pd.Timestamp(start) if start is not None and pd.notna(start) else first
+        start = _time(row.get("start_time"))
         elapsed = row.get("total_elapsed_time")
-        if pd.notna(start) and elapsed is not None and pd.notna(elapsed):
+        if pd.notna(start) and isinstance(elapsed, int | float) and np.isfinite(elapsed):
             end = start + pd.Timedelta(seconds=float(elapsed))
+        elif pd.notna(start):
+            end = _time(row.get("timestamp"))
+            end = end if pd.notna(end) and end >= start else start
         else:
-            end = row.get("timestamp") if pd.notna(row.get("timestamp", pd.NaT)) else last
+            start, end = first, last
         bounds.append((start, end))
     return bounds
+
+
+def _time(v: object) -> pd.Timestamp:
+    """A plausible UTC timestamp or NaT."""
+    t = pd.to_datetime(v, utc=True, errors="coerce") if v is not None else pd.NaT
+    return t if pd.notna(t) and t >= PLAUSIBLE_FROM else pd.NaT
 
 
 def _file_sport(msgs: FitMessages) -> str:

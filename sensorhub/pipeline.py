@@ -152,6 +152,11 @@ class Pipeline:
             ), {}
         sessions = split_sessions(msgs, now=self.now)
         self.timings["normalise"] += time.perf_counter() - t1
+        n_records = len(msgs.frame("record"))
+        if n_records and not any(len(s.run) for s in sessions):
+            raise FitError(
+                f"{n_records} records but none has a plausible timestamp (device clock not set?)"
+            )
         athlete = self.resolve_athlete(msgs)
         return self._store(path, sha, file_id, msgs, sessions, athlete)
 
@@ -427,12 +432,8 @@ def _describe(sessions: list[SessionFrame], n_points: int, msgs: FitMessages) ->
 
 
 def _is_number(v: Any) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return True
+    return isinstance(v, int | float | np.integer | np.floating) and bool(np.isfinite(v))
 
 
 def _positive(v: Any) -> float | None:
-    return float(v) if _is_number(v) and pd.notna(v) and float(v) > 0 else None
+    return float(v) if _is_number(v) and float(v) > 0 else None

@@ -61,8 +61,9 @@ def summarise(sf: SessionFrame) -> dict[str, Any]:
 
 
 def _first(*values: Any) -> float | None:
+    """The first value that is a finite number (FIT fields can be missing or arrays)."""
     for v in values:
-        if v is not None and pd.notna(v):
+        if isinstance(v, int | float | np.integer | np.floating) and np.isfinite(v):
             return float(v)
     return None
 

@@ -32,6 +32,7 @@ def _decode(path: Path, check_crc: bool) -> FitMessages:
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     units: dict[tuple[str, str], str] = {}
     local_time: set[tuple[str, str]] = set()
+    utc_time: set[tuple[str, str]] = set()
     out = FitMessages()
     try:
         ff = fitparse.FitFile(str(path), check_crc=check_crc)
@@ -48,8 +49,11 @@ def _decode(path: Path, check_crc: bool) -> FitMessages:
                 row[fd.name] = fd.value
                 if fd.units and (name, fd.name) not in units:
                     units[(name, fd.name)] = fd.units
-                if getattr(getattr(fd, "type", None), "name", "") == "local_date_time":
+                type_name = getattr(getattr(fd, "type", None), "name", "")
+                if type_name == "local_date_time":
                     local_time.add((name, fd.name))
+                elif type_name == "date_time":
+                    utc_time.add((name, fd.name))
             rows[name].append(row)
             n += 1
     except FitCRCError:
@@ -60,18 +64,23 @@ def _decode(path: Path, check_crc: bool) -> FitMessages:
         out.partial = True
         out.error = f"stopped after {n} messages: {type(exc).__name__}: {exc}"
     for name, recs in rows.items():
-        out[name] = _frame(name, recs, local_time)
+        out[name] = _frame(name, recs, local_time, utc_time)
     out.units = units
     return out
 
 
-def _frame(name: str, recs: list[dict[str, Any]], local_time: set[tuple[str, str]]) -> pd.DataFrame:
+def _frame(
+    name: str, recs: list[dict[str, Any]], local_time: set[tuple[str, str]], utc_time: set[tuple[str, str]]
+) -> pd.DataFrame:
+    """One frame per message name; date_time columns as UTC (values that are not dates,
+    such as FIT's relative times below 0x10000000, become NaT)."""
     df = pd.DataFrame.from_records(recs)
     for col in df.columns:
         if (name, col) in local_time:
             continue
-        first = df[col].dropna()
-        if len(first) and isinstance(first.iloc[0], dt.datetime):
+        values = df[col].dropna()
+        if (name, col) in utc_time or (len(values) and isinstance(values.iloc[0], dt.datetime)):
+            df[col] = df[col].map(lambda v: v if isinstance(v, dt.datetime) else None)
             df[col] = pd.to_datetime(df[col], utc=True, errors="coerce").astype(
                 "datetime64[ns, UTC]"
             )
