@@ -273,5 +273,9 @@ def _cell(v, missing: str) -> str:
     return str(v)
 
 
+from .cli_live import register as _register_live  # noqa: E402 - needs `app` defined
+
+_register_live(app)
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,109 @@
+"""Common base class for contact detectors (one class per sensor placement).
+
+A detector holds its settings (set in ``__init__``) and, after ``detect(frame)``, its
+results as attributes ending in ``_`` (gaitmap style):
+
+* ``contacts_``: DataFrame, one row per ground contact, columns ``ic_s``, ``to_s``,
+  ``gct_ms`` (ground contact time, ms) and ``side`` ('L', 'R' or missing);
+* ``fs_hz_``: sampling rate used; ``warnings_``: list of human-readable warnings.
+
+The base class validates and cleans the frame (units, NaNs, gaps, non-uniform sampling,
+minimum rate) and calls ``_detect_segment`` once per gap-free segment, so every placement
+is validated on the same data in the same way.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import signal as sg
+from .errors import GaitError
+
+CONTACT_COLUMNS = ["ic_s", "to_s", "gct_ms", "side"]
+
+
+def empty_contacts() -> pd.DataFrame:
+    """An empty contacts table with the standard columns."""
+    return pd.DataFrame({"ic_s": pd.Series(dtype=float), "to_s": pd.Series(dtype=float),
+                         "gct_ms": pd.Series(dtype=float), "side": pd.Series(dtype=object)})
+
+
+class ContactDetector:
+    """Base class: subclasses set ``placement``, ``required`` and ``_detect_segment``."""
+
+    placement: str = ""
+    #: columns that must be present (after orientation), e.g. ("acc_v_g",)
+    required: tuple[str, ...] = ()
+    #: optional columns used when present
+    optional: tuple[str, ...] = ()
+
+    def __init__(self, min_fs_hz: float = sg.MIN_FS_HZ, min_gct_s: float = 0.08,
+                 max_gct_s: float = 0.6) -> None:
+        self.min_fs_hz = min_fs_hz
+        self.min_gct_s = min_gct_s
+        self.max_gct_s = max_gct_s
+
+    # -- public -------------------------------------------------------------------
+    def detect(self, frame: pd.DataFrame) -> ContactDetector:
+        """Detect contacts in ``frame`` (``t_s`` plus body-axis columns); returns self."""
+        self.warnings_: list[str] = []
+        frame = self._validate(frame)
+        cols = [c for c in self.required + self.optional if c in frame.columns]
+        t = frame["t_s"].to_numpy(float)
+        x = frame[cols].to_numpy(float)
+        self.fs_hz_ = sg.sampling_rate(t)
+        sg.check_rate(self.fs_hz_, self.min_fs_hz)
+        self._warn_clipping(frame)
+        valid = np.all(np.isfinite(frame[list(self.required)].to_numpy(float)), axis=1)
+        if (~valid).any():
+            self.warnings_.append(f"{int((~valid).sum())} samples with NaN were skipped")
+        parts = []
+        segs = sg.segments(t, valid, self.fs_hz_)
+        if len(segs) > 1:
+            self.warnings_.append(f"recording split into {len(segs)} segments at gaps")
+        for a, b in segs:
+            grid, xs = sg.uniform(t[a:b], x[a:b], self.fs_hz_)
+            sig = {c: xs[:, j] for j, c in enumerate(cols)}
+            parts.append(self._detect_segment(grid, sig, self.fs_hz_))
+        self.contacts_ = self._assemble(parts)
+        if self.contacts_.empty:
+            self.warnings_.append(f"no ground contacts found ({self.placement}): "
+                                  "standing still, walking or not a running recording?")
+        return self
+
+    # -- to implement -------------------------------------------------------------
+    def _detect_segment(self, t: np.ndarray, sig: dict[str, np.ndarray],
+                        fs: float) -> pd.DataFrame:
+        raise NotImplementedError
+
+    # -- helpers ------------------------------------------------------------------
+    def _validate(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if not isinstance(frame, pd.DataFrame) or "t_s" not in frame.columns:
+            raise GaitError("frame must be a DataFrame with a 't_s' column (seconds)")
+        missing = [c for c in self.required if c not in frame.columns]
+        if missing:
+            raise GaitError(f"{self.placement} detector needs columns {missing}")
+        if not np.all(np.diff(frame["t_s"].to_numpy(float)) > 0):
+            frame = frame.sort_values("t_s", kind="stable")
+            frame = frame[~frame["t_s"].duplicated()]
+        if len(frame) < 2:
+            raise GaitError("frame has fewer than two samples")
+        return sg.fix_units(frame, self.warnings_)
+
+    def _warn_clipping(self, frame: pd.DataFrame) -> None:
+        acc = [c for c in frame.columns if c.startswith("acc_")]
+        frac = max((sg.clipped_fraction(frame[c].to_numpy()) for c in acc), default=0.0)
+        if frac > 0.001:
+            self.warnings_.append(f"{100 * frac:.2f} % of acceleration samples at ≥ 7.9 g: "
+                                  "sensor saturated, impact timing may be less precise")
+
+    def _assemble(self, parts: list[pd.DataFrame]) -> pd.DataFrame:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return empty_contacts()
+        df = pd.concat(parts, ignore_index=True).sort_values("ic_s", ignore_index=True)
+        df["gct_ms"] = 1000.0 * (df["to_s"] - df["ic_s"])
+        ok = df["gct_ms"].between(1000 * self.min_gct_s, 1000 * self.max_gct_s)
+        if "side" not in df.columns:
+            df["side"] = None
+        return df.loc[ok, CONTACT_COLUMNS].reset_index(drop=True)
