@@ -56,13 +56,23 @@ def main(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="FIT files or folders (searched for *.fit).")],
+    paths: Annotated[list[Path], typer.Argument(help="FIT files, IMU recordings, or folders.")],
     athlete: Annotated[str | None, typer.Option(help="Assign every file to this athlete.")] = None,
+    placement: Annotated[
+        str | None, typer.Option(help="IMU files: where the pod sat (foot, shank, sacrum).")
+    ] = None,
+    side: Annotated[
+        str | None, typer.Option(help="IMU files: leg of a single foot/shank pod (L or R).")
+    ] = None,
 ) -> None:
-    """Ingest files: journal, sessions, daily load; ship to InfluxDB when configured."""
+    """Ingest files: journal, sessions, daily load; ship to InfluxDB when configured.
+
+    FIT files (*.fit) always; IMU recordings (Polar Sensor Logger *ACC*.txt, or CSV with a
+    `time` column and acc_*_g / gyr_*_dps columns) with --placement.
+    """
     cfg = state.config()
-    pipe = Pipeline(cfg, athlete=athlete)
-    files = find_inputs(paths)
+    pipe = Pipeline(cfg, athlete=athlete, placement=placement, side=side)
+    files = find_inputs(paths, imu=placement is not None)
     if len(files) > 1 and sys.stderr.isatty():
         with _progress() as bar:
             task = bar.add_task("ingest", total=len(files))

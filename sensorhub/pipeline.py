@@ -25,6 +25,7 @@ from drivers.fit import FitError, FitMessages
 
 from . import load as loadlib
 from .config import Athlete, Config
+from .imu import IMU_SUFFIXES, ImuInputError, imu_session, read_recording
 from .normalise import SessionFrame
 from .normalise import sessions as split_sessions
 from .session import summarise
@@ -67,17 +68,23 @@ class IngestReport:
         return [f for f in self.files if f.failed]
 
 
-def find_inputs(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named explicitly, plus every ``*.fit`` below the folders named."""
+def find_inputs(paths: Iterable[str | Path], imu: bool = False) -> list[Path]:
+    """Files named explicitly, plus every ``*.fit`` below the folders named (and IMU
+    ``*.csv``/``*ACC*.txt`` files when ``imu``: a folder of CSVs is not assumed to be IMU data)."""
+    suffixes = FIT_SUFFIXES | (IMU_SUFFIXES if imu else set())
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(
-                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in FIT_SUFFIXES
-            )
+            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes)
+            out += [f for f in files if not _is_companion(f)]
         else:
             out.append(p)
     return out
+
+
+def _is_companion(f: Path) -> bool:
+    """Files read together with another: a Polar GYRO export, reference event tables."""
+    return f.name.endswith(".events.csv") or (f.suffix.lower() == ".txt" and "GYRO" in f.name)
 
 
 def sha256_of(path: Path) -> str:
@@ -92,6 +99,8 @@ class Pipeline:
         journal: an open journal; by default the one in ``cfg.home``.
         athlete: force every file to this athlete (``--athlete``).
         now: the current time, injectable for tests.
+        placement: where an IMU pod sat (``foot``, ``shank``, ``sacrum``); IMU files need it.
+        side: the leg of a single shank/foot pod (``L``/``R``), when known.
     """
 
     def __init__(
@@ -100,8 +109,12 @@ class Pipeline:
         journal: Journal | None = None,
         athlete: str | None = None,
         now: pd.Timestamp | None = None,
+        placement: str | None = None,
+        side: str | None = None,
     ) -> None:
         self.cfg = cfg
+        self.placement = placement
+        self.side = side
         self.journal = journal or Journal(cfg.journal_path)
         self.athlete_override = athlete
         self.now = now
@@ -113,7 +126,7 @@ class Pipeline:
     ) -> IngestReport:
         report = IngestReport(timings=self.timings)
         touched: dict[str, pd.Timestamp] = {}
-        for path in find_inputs(paths):
+        for path in find_inputs(paths, imu=self.placement is not None):
             result, athletes = self._ingest_one(path)
             report.files.append(result)
             for a in athletes:
@@ -127,7 +140,7 @@ class Pipeline:
     def _ingest_one(self, path: Path) -> tuple[FileResult, dict[str, pd.Timestamp]]:
         try:
             return self.ingest_file(path)
-        except FitError as exc:
+        except (FitError, ImuInputError) as exc:
             return FileResult(path, "failed", f"{exc}"), {}
         except OSError as exc:
             return FileResult(path, "failed", f"cannot read ({exc.strerror or exc})"), {}
@@ -141,6 +154,8 @@ class Pipeline:
         sha = sha256_of(path)
         if self.journal.source_by_sha(sha):
             return FileResult(path, "duplicate", "already ingested (same bytes)"), {}
+        if path.suffix.lower() in IMU_SUFFIXES:
+            return self.ingest_imu(path, sha)
         t0 = time.perf_counter()
         msgs = drivers.fit.decode(path)
         t1 = time.perf_counter()
@@ -252,6 +267,53 @@ class Pipeline:
             self.journal.enqueue(measurement, ls, self.cfg.influx.batch_points)
             n += len(ls)
         return n
+
+    def ingest_imu(self, path: Path, sha: str) -> tuple[FileResult, dict[str, pd.Timestamp]]:
+        """One IMU recording → one running session with a ``stride`` point per step."""
+        if self.placement is None:
+            raise ImuInputError(
+                "IMU recording: say where the pod was with --placement foot|shank|sacrum"
+            )
+        rec = read_recording(path)
+        ses = imu_session(rec, self.placement, self.side)
+        athlete = self.cfg.athlete(self.athlete_override or self.cfg.default_athlete)
+        duration_min = ses.summary["duration_s"] / 60.0
+        load, method = loadlib.session_load(
+            duration_min=duration_min, primary=self.cfg.load_primary
+        )
+        sid = session_id(sha, 0)
+        lines = []
+        for side, part in ses.strides.groupby(ses.strides["side"].fillna(""), sort=True):
+            tags = {"athlete": athlete.id, "side": side, "placement": self.placement}
+            lines += frame_to_lines("stride", part.drop(columns="side"), tags)
+        fields = {
+            **ses.summary,
+            "load": load,
+            "load_method": method,
+            "session_id": sid,
+            "partial": False,
+        }
+        line = point_line("session", {"athlete": athlete.id, "sport": "running"}, fields, ses.start)
+        with self.journal.transaction():
+            source_id = self.journal.add_source(
+                path=str(path), sha256=sha, fit_file_id=None, kind=f"imu:{self.placement}",
+                athlete=athlete.id, ingested_at=pd.Timestamp.now(tz="UTC").isoformat(), n_sessions=1,
+                n_records=len(rec.frame), partial=0, message="; ".join(ses.warnings) or None,
+            )  # fmt: skip
+            self.journal.add_session({
+                "id": sid, "source_id": source_id, "athlete": athlete.id, "sport": "running",
+                "sub_sport": self.placement, "start": ses.start.isoformat(), "end": ses.end.isoformat(),
+                "day": local_day(ses.start, athlete.tz), "duration_s": ses.summary["duration_s"],
+                "distance_m": None, "trimp": None, "load": load, "load_method": method, "partial": 0,
+                "summary": ses.summary,
+            })  # fmt: skip
+            n = self._enqueue({"stride": lines, "session": [line] if line else []})
+        msg = (
+            f"1 session [running, IMU {self.placement}], {ses.summary['records']} steps, {n} points"
+        )
+        if ses.warnings:
+            msg += "; " + "; ".join(ses.warnings)
+        return FileResult(path, "ingested", msg, 1, n), {athlete.id: ses.start}
 
     # -- athletes ---------------------------------------------------------------
     def resolve_athlete(self, msgs: FitMessages) -> Athlete:

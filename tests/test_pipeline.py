@@ -1,0 +1,148 @@
+"""Pipeline behaviour on the journal: athletes, late sessions, RPE logging, IMU files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sensorhub.config import load_config
+from sensorhub.pipeline import Pipeline
+
+from .fitbuild import write_run
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY_MS = 86_400_000
+T0 = 1_767_000_000_000  # 2025-12-29 09:20 UTC
+NOW = pd.Timestamp("2026-03-01", tz="UTC")
+
+
+def run_on(
+    tmp: Path, day: int, minutes: int = 30, serial: int = 1234567, name: str | None = None
+) -> Path:
+    return write_run(
+        tmp / (name or f"d{day:03d}.fit"),
+        range(0, minutes * 60, 5),
+        t0_ms=T0 + day * DAY_MS,
+        serial=serial,
+    )
+
+
+@pytest.fixture
+def two_athletes(home: Path) -> Path:
+    cfg = home.parent / "sensorhub.toml"
+    cfg.write_text(
+        '[load]\nprimary = "duration"\n'
+        '[[athletes]]\nid = "ana"\ndevices = ["111"]\n'
+        '[[athletes]]\nid = "ben"\ndevices = ["222"]\ntz = "America/New_York"\n'
+    )
+    return cfg
+
+
+def test_device_serial_picks_the_athlete_and_override_wins(tmp_path, home, two_athletes):
+    cfg = load_config(two_athletes, home)
+    a, b = (
+        run_on(tmp_path, 0, serial=111, name="a.fit"),
+        run_on(tmp_path, 0, serial=222, name="b.fit"),
+    )
+    Pipeline(cfg, now=NOW).ingest([a, b])
+    assert sorted(Pipeline(cfg).journal.sessions()["athlete"]) == ["ana", "ben"]
+    c = run_on(tmp_path, 1, serial=111, name="c.fit")
+    Pipeline(cfg, athlete="zoe", now=NOW).ingest([c])
+    assert "zoe" in set(Pipeline(cfg).journal.sessions()["athlete"])
+
+
+def test_unknown_device_goes_to_the_default_athlete(tmp_path, cfg):
+    Pipeline(cfg, now=NOW).ingest([run_on(tmp_path, 0, serial=999)])
+    assert list(Pipeline(cfg).journal.sessions()["athlete"]) == ["default"]
+
+
+def test_load_is_per_local_calendar_day(tmp_path, home, two_athletes):
+    cfg = load_config(two_athletes, home)
+    # 2025-12-29 + 0 days at 03:00 UTC is still 2025-12-28 in New York
+    f = write_run(tmp_path / "early.fit", range(0, 600, 5), t0_ms=1_766_977_200_000, serial=222)
+    Pipeline(cfg, now=NOW).ingest([f])
+    assert Pipeline(cfg).journal.sessions()["day"].iloc[0] == "2025-12-28"
+
+
+def test_late_session_recomputes_every_later_day_and_not_earlier(tmp_path, home, two_athletes):
+    cfg = load_config(two_athletes, home)
+    files = [run_on(tmp_path, d, serial=111) for d in range(0, 40, 2)]
+    Pipeline(cfg, now=NOW).ingest(files)
+    j = Pipeline(cfg).journal
+    before = j.daily_load("ana")
+    assert before["acwr_rac"].iloc[:27].isna().all() and before["acwr_rac"].iloc[27:].notna().all()
+    # a backfilled 90-minute run on day 31 (a rest day so far)
+    Pipeline(cfg, now=NOW).ingest([run_on(tmp_path, 31, minutes=90, serial=111)])
+    after = j.daily_load("ana")
+    day31 = before.index[31]
+    assert after.loc[day31, "daily_load"] == pytest.approx(
+        before.loc[day31, "daily_load"] + 89.9167, abs=0.01
+    )
+    earlier = before.index < day31
+    pd.testing.assert_frame_equal(after[earlier], before[earlier])
+    assert (after.loc[day31:, "acute"] != before.loc[day31:, "acute"]).iloc[:7].all()
+    assert (after.loc[day31:, "chronic"] > before.loc[day31:, "chronic"]).iloc[:28].all()
+    assert (after.loc[day31:, "ctl"] > before.loc[day31:, "ctl"]).all()  # EWMA: every later day
+    # the outbox got exactly the changed days again
+    load_lines = [b.body for b in j.outbox() if b.measurement == "load"][-1].splitlines()
+    assert len(load_lines) == len(after) - 31
+
+
+def test_log_rpe_switches_to_srpe_when_primary_and_recomputes(tmp_path, home):
+    cfgfile = home.parent / "c.toml"
+    cfgfile.write_text('[load]\nprimary = "srpe"\n')
+    cfg = load_config(cfgfile, home)
+    Pipeline(cfg, now=NOW).ingest([run_on(tmp_path, 0, minutes=40)])
+    j = Pipeline(cfg).journal
+    s = j.sessions().iloc[0]
+    assert s["load_method"] == "duration"  # no RPE yet: the fallback
+    Pipeline(cfg, now=NOW).log_session(s["id"][:6], rpe=6, pain=2)
+    s = j.sessions().iloc[0]
+    duration_min = s["duration_s"] / 60
+    assert (s["rpe"], s["pain"], s["load_method"]) == (6, 2, "srpe")
+    assert s["load"] == pytest.approx(6 * duration_min)
+    assert j.daily_load("default")["daily_load"].iloc[0] == pytest.approx(6 * duration_min)
+
+
+def test_log_rejects_out_of_range_and_unknown(tmp_path, cfg):
+    Pipeline(cfg, now=NOW).ingest([run_on(tmp_path, 0)])
+    sid = Pipeline(cfg).journal.sessions()["id"].iloc[0]
+    with pytest.raises(ValueError):
+        Pipeline(cfg).log_session(sid, rpe=11)
+    with pytest.raises(KeyError):
+        Pipeline(cfg).log_session("nope")
+
+
+def imu_csv(tmp_path: Path, start: str = "2026-01-05T07:00:00Z") -> tuple[Path, pd.DataFrame]:
+    f = pd.read_csv(ROOT / "fixtures/imu/sacrum_200hz.csv")
+    t = pd.Timestamp(start) + pd.to_timedelta(f["t_s"], unit="s")
+    f.insert(0, "time", t.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    path = tmp_path / "sacrum.csv"
+    f.drop(columns="t_s").to_csv(path, index=False)
+    return path, pd.read_csv(ROOT / "fixtures/imu/sacrum_200hz.events.csv")
+
+
+def test_imu_file_needs_a_placement(tmp_path, cfg):
+    path, _ = imu_csv(tmp_path)
+    r = Pipeline(cfg).ingest([path]).files[0]
+    assert r.failed and "--placement" in r.message
+
+
+def test_imu_file_becomes_a_session_with_one_stride_point_per_step(tmp_path, cfg):
+    path, truth = imu_csv(tmp_path)
+    r = Pipeline(cfg, placement="sacrum", now=NOW).ingest([path]).files[0]
+    assert r.status == "ingested"
+    j = Pipeline(cfg).journal
+    summary = json.loads(j.sessions()["summary"].iloc[0])
+    assert summary["n_steps"] == len(truth)
+    truth_l = truth[truth.side == "L"].gct_ms.mean()
+    truth_r = truth[truth.side == "R"].gct_ms.mean()
+    assert summary["gct_si_pct"] == pytest.approx(
+        (truth_l - truth_r) / (0.5 * (truth_l + truth_r)) * 100, abs=2
+    )
+    strides = [ln for b in j.outbox() if b.measurement == "stride" for ln in b.body.splitlines()]
+    assert len(strides) == len(truth)
+    assert sum(",side=L " in ln for ln in strides) == (truth.side == "L").sum()
