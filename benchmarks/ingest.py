@@ -1,0 +1,107 @@
+"""Ingest path speed per stage on the largest running files of ../shared/fit.
+
+Stages: decode (drivers.fit.decode), normalise (sessions → SI running frames), serialise
+(line protocol for `run`), write (HTTP POST to a real influxd on loopback, when installed).
+The baseline measured in the same run is fitparse alone (decode only): the ratio says how
+much faster our whole ingest path is than just parsing with fitparse.
+
+    .venv/bin/python benchmarks/ingest.py [--files N] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import drivers.fit  # noqa: E402
+from drivers.fit.fitparse_backend import decode_with_fitparse  # noqa: E402
+from sensorhub.normalise import sessions  # noqa: E402
+from sensorhub.store.lineprotocol import frame_to_lines  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "fit"
+
+
+def largest_running(n: int) -> list[Path]:
+    with open(SHARED / "MANIFEST.tsv", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    rows = [r for r in rows if "running" in r["sport"] and r["fitparse_status"] == "ok"]
+    rows.sort(key=lambda r: -int(r["records"] or 0))
+    return [SHARED / r["path"] for r in rows[:n]]
+
+
+def run_lines(ss: list) -> list[str]:
+    return [ln for s in ss for ln in frame_to_lines("run", s.run, {"athlete": "b"})]
+
+
+def timed(fn, *args):
+    t = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=5)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    files = largest_running(args.files)
+    server = None
+    if not args.no_write:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from influxd import InfluxServer, influxd_binary
+
+        if influxd_binary():
+            server = InfluxServer(Path(tempfile.mkdtemp(prefix="bench-influxd-")))
+            server.start()
+            httpx.post(f"{server.url}/query", params={"q": "CREATE DATABASE bench"})
+    totals = dict.fromkeys(["fitparse", "decode", "normalise", "serialise", "write"], 0.0)
+    n_records = 0
+    try:
+        for f in files:
+            _, totals_fp = timed(decode_with_fitparse, f)
+            totals["fitparse"] += totals_fp
+            msgs, t = timed(drivers.fit.decode, f)
+            totals["decode"] += t
+            ss, t = timed(sessions, msgs)
+            totals["normalise"] += t
+            lines, t = timed(run_lines, ss)
+            totals["serialise"] += t
+            n_records += len(msgs.frame("record"))
+            if server:
+                t0 = time.perf_counter()
+                for i in range(0, len(lines), 5000):
+                    chunk = "\n".join(lines[i : i + 5000]).encode()
+                    r = httpx.post(
+                        f"{server.url}/write",
+                        params={"db": "bench", "precision": "ms"},
+                        content=chunk,
+                    )
+                    r.raise_for_status()
+                totals["write"] += time.perf_counter() - t0
+            print(f"  {f.relative_to(SHARED)}: {len(msgs.frame('record'))} records", flush=True)
+    finally:
+        if server:
+            server.stop()
+    print(f"\n{len(files)} files, {n_records} records")
+    print(f"{'stage':<12}{'seconds':>10}{'records/s':>14}")
+    for stage, secs in totals.items():
+        if secs:
+            print(f"{stage:<12}{secs:>10.3f}{n_records / secs:>14,.0f}")
+    ours = sum(v for k, v in totals.items() if k != "fitparse")
+    print(f"{'ingest path':<12}{ours:>10.3f}{n_records / ours:>14,.0f}")
+    print(f"\nwhole ingest path vs fitparse decode alone: {totals['fitparse'] / ours:.1f}x")
+    stages = {k: v for k, v in totals.items() if k != "fitparse" and v}
+    print(f"slowest stage: {max(stages, key=stages.get)}")
+
+
+if __name__ == "__main__":
+    main()
