@@ -172,7 +172,7 @@ def sessions(msgs: FitMessages, now: pd.Timestamp | None = None) -> list[Session
         run, n_dup, n_bad = clean_times(run, now)
         sf = SessionFrame(i, sport, sub, start, end, run, row, n_dup)
         if n_bad:
-            sf.warnings.append(f"{n_bad} records with implausible timestamps left out")
+            sf.warnings.append(f"{n_bad} records without a plausible timestamp left out")
         if not run.empty:
             sf.start, sf.end = min(sf.start, run.index[0]), max(sf.end, run.index[-1])
         out.append(sf)

@@ -35,6 +35,7 @@ FIT_SUFFIXES = {".fit"}
 # Daily load runs on past the last session as rest days up to today, at most this long:
 # the CTL time constant, after which an idle athlete's numbers say nothing new.
 REST_TAIL_DAYS = 42
+MAX_NOTES = 3  # warnings shown in a file's one-line report
 
 
 @dataclass
@@ -168,9 +169,9 @@ class Pipeline:
         sessions = split_sessions(msgs, now=self.now)
         self.timings["normalise"] += time.perf_counter() - t1
         n_records = len(msgs.frame("record"))
-        if n_records and not any(len(s.run) for s in sessions):
+        if n_records and not sessions:
             raise FitError(
-                f"{n_records} records but none has a plausible timestamp (device clock not set?)"
+                f"{n_records} records but none has a usable UTC timestamp (missing, or device-relative time)"
             )
         athlete = self.resolve_athlete(msgs)
         return self._store(path, sha, file_id, msgs, sessions, athlete)
@@ -353,7 +354,14 @@ class Pipeline:
         with self.journal.transaction():
             self.journal.replace_daily_load(athlete_id, table)
             self.journal.enqueue("load", [ln for ln in lines if ln], self.cfg.influx.batch_points)
+        self._evaluate_alerts(athlete_id)
         return len(lines)
+
+    def _evaluate_alerts(self, athlete_id: str) -> None:
+        """Alert rules over the athlete's sessions and days (sensorhub.alerts)."""
+        from .alerts import AlertEngine
+
+        AlertEngine(self.cfg, self.journal, now=self.now).evaluate_athlete(athlete_id)
 
     def _table_end(self, last_day: str, tz: str) -> pd.Timestamp:
         now = self.now or pd.Timestamp.now(tz="UTC")
@@ -396,6 +404,7 @@ class Pipeline:
     # -- shipping -------------------------------------------------------------------
     def flush(self) -> FlushReport | None:
         """Ship the outbox when InfluxDB is configured; None when it is not."""
+        self._send_webhooks()
         if not self.cfg.influx.enabled:
             return None
         t0 = time.perf_counter()
@@ -405,6 +414,19 @@ class Pipeline:
         finally:
             writer.close()
             self.timings["write"] += time.perf_counter() - t0
+
+    def _send_webhooks(self) -> None:
+        """Ship due alert webhooks (sensorhub.alerts); failures stay queued for later."""
+        from .alerts import WebhookSender, alert_config
+        from .store.alerts import AlertStore
+
+        ac = alert_config(self.cfg)
+        if ac.webhook_url:
+            sender = WebhookSender(ac, AlertStore(self.journal))
+            try:
+                sender.flush(now=self.now)
+            finally:
+                sender.close()
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -488,6 +510,8 @@ def _describe(sessions: list[SessionFrame], n_points: int, msgs: FitMessages) ->
     if merged:
         msg += f", {merged} duplicate timestamps merged"
     notes = [w for s in sessions for w in s.warnings] + msgs.warnings
+    if len(notes) > MAX_NOTES:  # a damaged file can warn hundreds of times: one line stays short
+        notes = notes[:MAX_NOTES] + [f"(+{len(notes) - MAX_NOTES} more warnings)"]
     if msgs.partial:
         notes.insert(0, f"PARTIAL: {msgs.error}")
     return msg + ("; " + "; ".join(notes) if notes else "")
