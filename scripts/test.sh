@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite. Installs what it needs: the venv with test extras and, when influxd
-# is missing, Debian's influxdb package (tests start their own influxd on a free port).
+# The whole test suite. Installs what it needs: the venv with the test extras, and the
+# Debian packages the tests drive for real when they are missing: influxd (tests start their
+# own server on a free port) and chromium (the HTML report is rendered headless).
 set -euo pipefail
-if ! command -v influxd >/dev/null 2>&1 && [ ! -x /usr/bin/influxd ]; then
+need=()
+command -v influxd >/dev/null 2>&1 || [ -x /usr/bin/influxd ] || need+=(influxdb)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "installing ${need[*]} (Debian packages) ..." >&2
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq influxdb >/dev/null
-    # the package's own service is not needed: tests run their own server
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+    # the influxdb package's own service is not needed: tests run their own server
     $SUDO systemctl disable --now influxdb >/dev/null 2>&1 || true
 fi
 EXTRAS=test,ble
