@@ -287,5 +287,83 @@ from .cli_live import register as _register_live  # noqa: E402 - needs `app` def
 
 _register_live(app)
 
+@app.command()
+def alerts(
+    athlete: Annotated[str | None, typer.Option(help="Only this athlete.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only alerts not yet cleared.")] = False,
+    evaluate: Annotated[
+        bool, typer.Option("--evaluate", help="Re-run the rules over the journal first.")
+    ] = False,
+    send: Annotated[
+        bool, typer.Option("--send", help="Send queued webhooks now (ignoring backoff).")
+    ] = False,
+    csv: Annotated[bool, typer.Option("--csv", help="CSV instead of a table.")] = False,
+) -> None:
+    """List alerts (load spike, monotony, GCT asymmetry, pain) and the webhook queue."""
+    from .alerts import AlertEngine, WebhookSender
+
+    cfg = state.config()
+    journal = Journal(cfg.journal_path)
+    engine = AlertEngine(cfg, journal)
+    if evaluate:
+        for a in [athlete] if athlete else journal.athletes():
+            engine.evaluate_athlete(a)
+        Pipeline(cfg, journal=journal).flush()
+    if send:
+        sender = WebhookSender(engine.ac, engine.store)
+        try:
+            rep = sender.flush(force=True)
+        finally:
+            sender.close()
+        out.print(f"webhook: {rep.sent} sent, {rep.left} waiting"
+                  + (f" ({rep.errors[-1]})" if rep.errors else ""))  # fmt: skip
+    df = engine.store.frame(athlete, open_only=open_only)
+    if df.empty:
+        out.print("no alerts")
+    else:
+        df["state"] = [c[:10] if isinstance(c, str) else "open" for c in df["cleared_at"]]
+        df["opened"] = df["opened_at"].str[:16].str.replace("T", " ")
+        cols = ["id", "athlete", "opened", "rule", "severity", "value", "threshold", "state",
+                "message"]  # fmt: skip
+        _print_frame(df[cols], csv, title="alerts")
+    q = engine.store.webhook_stats()
+    if q["waiting"] and not csv:
+        out.print(f"webhook queue: {q['waiting']} waiting" +
+                  (f", last error: {q['last_error']}" if q["last_error"] else ""), markup=False)
+
+
+@app.command()
+def report(
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path(
+        "sensorhub-report.html"
+    ),
+    session: Annotated[
+        str | None, typer.Option(help="One session (id or unique prefix): run plots.")
+    ] = None,
+    athlete: Annotated[str | None, typer.Option(help="Athlete for a date-range report.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = None,
+) -> None:
+    """A self-contained HTML report (inline SVG, no JavaScript): one session or a date range."""
+    from .report import range_report, session_report
+
+    cfg = state.config()
+    journal = Journal(cfg.journal_path)
+    try:
+        if session:
+            html = session_report(cfg, journal, session)
+        else:
+            athletes = [athlete] if athlete else journal.athletes()
+            if len(athletes) != 1:
+                err.print("give --session ID, or --athlete NAME (several athletes in the journal)")
+                raise typer.Exit(2)
+            html = range_report(cfg, journal, athletes[0], start, end)
+    except (KeyError, ValueError) as exc:
+        err.print(f"report: {exc.args[0] if exc.args else exc}")
+        raise typer.Exit(2) from None
+    output.write_text(html, encoding="utf-8")
+    out.print(f"wrote {output} ({len(html) // 1024} KiB)")
+
+
 if __name__ == "__main__":
     app()
