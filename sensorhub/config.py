@@ -58,6 +58,8 @@ class Config:
     default_athlete: str = "default"
     load_primary: str = "trimp"
     source_path: Path | None = None
+    # live BLE sensors ([[ble_devices]]): address or name, athlete, kind, placement
+    ble_devices: list[dict[str, str]] = field(default_factory=list)
 
     def athlete(self, athlete_id: str) -> Athlete:
         """The athlete with this id (a bare default one when not configured)."""
@@ -102,6 +104,7 @@ def load_config(path: str | Path | None = None, home: str | Path | None = None) 
     cfg.athletes = [_athlete(a) for a in raw.get("athletes", [])]
     cfg.default_athlete = str(raw.get("default_athlete", "default"))
     cfg.load_primary = str(raw.get("load", {}).get("primary", "trimp"))
+    cfg.ble_devices = [_ble_device(d) for d in raw.get("ble_devices", [])]
     if cfg.load_primary not in LOAD_METHODS:
         raise ConfigError(f"load.primary must be one of {LOAD_METHODS}, not {cfg.load_primary!r}")
     return cfg
@@ -128,3 +131,18 @@ def _athlete(raw: dict[str, Any]) -> Athlete:
     if a.sex not in ("male", "female"):
         raise ConfigError(f"athlete {a.id}: sex must be 'male' or 'female'")
     return a
+
+
+BLE_KINDS = ("rsc", "hr", "pmd")
+
+
+def _ble_device(raw: dict[str, Any]) -> dict[str, str]:
+    """One ``[[ble_devices]]`` row: ``address`` or ``name``, ``athlete``, ``kind``, ``placement``."""
+    row = {k: str(v) for k, v in raw.items() if k in ("address", "name", "athlete", "kind",
+                                                      "placement")}
+    if not (row.get("address") or row.get("name")):
+        raise ConfigError(f"ble_devices entry needs an address or a name: {raw}")
+    if row.get("kind") not in BLE_KINDS:
+        raise ConfigError(f"ble_devices entry kind must be one of {BLE_KINDS}: {raw}")
+    row.setdefault("athlete", "")
+    return row

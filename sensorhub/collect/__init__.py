@@ -13,7 +13,7 @@ adapts ``fn(device, kind, t_arrival_ns, parsed)``.
 from sensorhub.collect.backoff import Backoff
 from sensorhub.collect.collector import Collector, DeviceStats
 from sensorhub.collect.config import DeviceSpec, parse_devices
-from sensorhub.collect.sink import CallbackSink, MemorySink, Sample, Sink
+from sensorhub.collect.sink import CallbackSink, MemorySink, Sample, Sink, TeeSink
 
 __all__ = ["Backoff", "CallbackSink", "Collector", "DeviceSpec", "DeviceStats", "MemorySink",
-           "Sample", "Sink", "parse_devices"]
+           "Sample", "Sink", "TeeSink", "parse_devices"]

@@ -66,6 +66,11 @@ class BleakTransport:
         self._seen[device.address] = (device, adv.local_name or device.name or name, known | uuids)
         self._changed.set()
 
+    def advertisers(self) -> list[tuple[str, str | None, list[str]]]:
+        """Everything seen advertising so far: (address, name, 128-bit service UUIDs)."""
+        return [(address, name, sorted(uuids))
+                for address, (_, name, uuids) in self._seen.items()]
+
     async def find(self, matches: Callable[[str, str | None], bool], service_uuid: str | None,
                    timeout_s: float) -> str | None:
         deadline = time.monotonic() + timeout_s

@@ -110,6 +110,11 @@ class BumbleTransport:
         self._seen[address] = (name, uuids, time.monotonic())
         self._changed.set()
 
+    def advertisers(self) -> list[tuple[str, str | None, list[str]]]:
+        """Everything seen advertising so far: (address, name, 128-bit service UUIDs)."""
+        return [(address, name, sorted(_uuid128(u) for u in uuids))
+                for address, (name, uuids, _) in self._seen.items()]
+
     async def find(self, matches: Callable[[str, str | None], bool], service_uuid: str | None,
                    timeout_s: float) -> str | None:
         deadline = time.monotonic() + timeout_s
@@ -146,3 +151,9 @@ class BumbleTransport:
             await self.device.stop_scanning()
         if self._hci is not None:
             await self._hci.close()
+
+
+def _uuid128(raw: bytes) -> str:
+    """128-bit string form (SIG 16-bit UUIDs expanded on the Bluetooth base UUID)."""
+    text = UUID.from_bytes(raw).to_hex_str("-")
+    return f"0000{text}-0000-1000-8000-00805F9B34FB" if len(text) == 4 else text

@@ -54,3 +54,14 @@ class MemorySink:
 
     def of(self, kind: str) -> list[Sample]:
         return [s for s in self.samples if s.kind == kind]
+
+
+class TeeSink:
+    """Hands every sample to several sinks in turn (e.g. the live sink and a recorder)."""
+
+    def __init__(self, *sinks: Sink) -> None:
+        self.sinks = sinks
+
+    async def handle(self, sample: Sample) -> None:
+        for sink in self.sinks:
+            await sink.handle(sample)

@@ -40,13 +40,17 @@ class PolarImuPod(EmulatedSensor):
     """PMD pod. Samples need ``t_s`` and ``acc_x_g``/``acc_y_g``/``acc_z_g`` and, for the
     gyro stream, ``gyr_x_dps``/``gyr_y_dps``/``gyr_z_dps``. ``samples_per_frame`` samples
     go in one notification. Samples arriving while a stream is stopped are dropped, as a
-    real sensor does not measure before it is started."""
+    real sensor does not measure before it is started. ``sample_rate_hz`` is the rate
+    the pod offers (52 Hz like a Verity Sense; a Polar H10 offers 25-200 Hz): the samples
+    fed to :meth:`run` should come at that rate."""
 
     advertised_uuids = (uuids.PMD_SERVICE,)
 
     def __init__(self, device: Any, speedup: float = 1.0, keep_sent: bool = False,
-                 samples_per_frame: int = 10) -> None:
+                 samples_per_frame: int = 10, sample_rate_hz: int = 52) -> None:
         self.samples_per_frame = samples_per_frame
+        self.available = {kind: {**settings, ST.SAMPLE_RATE: (int(sample_rate_hz),)}
+                          for kind, settings in _AVAILABLE.items()}
         self.active: set[MT] = set()
         self.clock0_ns = time.time_ns() - pmd.POLAR_EPOCH_UNIX_NS
         self._buffers: dict[MT, list[tuple[int, tuple[int, int, int]]]] = {MT.ACC: [], MT.GYRO: []}
@@ -84,11 +88,11 @@ class PolarImuPod(EmulatedSensor):
             kind = MT(req.measurement_type)
         except ValueError:
             kind = None
-        if kind not in _AVAILABLE:
+        if kind not in self.available:
             return pmd.build_response(req.op, req.measurement_type,
                                       pmd.Status.INVALID_MEASUREMENT_TYPE)
         if req.op is pmd.ControlOp.GET_SETTINGS:
-            return pmd.build_response(req.op, kind, parameters=pmd.build_settings(_AVAILABLE[kind]))
+            return pmd.build_response(req.op, kind, parameters=pmd.build_settings(self.available[kind]))
         if req.op is pmd.ControlOp.START:
             return self._start(kind, req.settings)
         self.active.discard(kind)
@@ -97,7 +101,8 @@ class PolarImuPod(EmulatedSensor):
 
     def _start(self, kind: MT, settings: pmd.Settings) -> bytes:
         for key, values in settings.items():
-            if key in _AVAILABLE[kind] and not set(values) <= set(_AVAILABLE[kind][key]):
+            offered = self.available[kind]
+            if key in offered and not set(values) <= set(offered[key]):
                 return pmd.build_response(pmd.ControlOp.START, kind, pmd.Status.INVALID_PARAMETER)
         if kind in self.active:
             return pmd.build_response(pmd.ControlOp.START, kind, pmd.Status.ALREADY_IN_STATE)

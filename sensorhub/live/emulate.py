@@ -1,0 +1,130 @@
+"""Emulated sensors for ``sensorhub emulate``, tests and benchmarks: sample sources from a
+FIT file or an IMU CSV, and a :class:`Rig` of bumble emulators on one virtual link.
+
+A :class:`Rig` holds a :class:`bumble.link.LocalLink` with one virtual controller per
+emulated sensor. A collector joins it either in the same process (:meth:`Rig.central`) or
+from another process through an HCI transport (:meth:`Rig.expose`, e.g.
+``tcp-server:_:9000``; the collector then opens ``tcp-client:127.0.0.1:9000``) — the way
+bumble's own ``controllers`` app links hosts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from bumble.controller import Controller
+from bumble.link import LocalLink
+
+import drivers.fit
+from drivers.ble.emulators import FootPod, HeartRateStrap, PolarImuPod, local_device, replay
+from drivers.ble.emulators.base import EmulatedSensor
+
+from ..collect.bumble_transport import BumbleTransport
+from ..normalise import running_frame
+
+_BODY_TO_POD = {"acc_ap_g": "acc_x_g", "acc_ml_g": "acc_y_g", "acc_v_g": "acc_z_g"}
+
+
+def fit_samples(path: str | Path) -> pd.DataFrame:
+    """Per-record ``t_s``, ``speed_mps``, ``cadence_spm``, ``stride_m``, ``distance_m``,
+    ``hr_bpm``, ``rr_s`` from a FIT file (stride = 2 × FIT step length; RR = 60 / HR, one
+    beat per record, as a strap without HRV would report)."""
+    run = running_frame(drivers.fit.decode(path).frame("record"))
+    run = run[run.index.notna()].sort_index()
+    if run.empty:
+        raise ValueError(f"{path}: no records with a timestamp")
+    out = pd.DataFrame({"t_s": (run.index - run.index[0]).total_seconds()})
+    for col in ("speed_mps", "cadence_spm", "distance_m", "hr_bpm"):
+        out[col] = run[col].to_numpy(float) if col in run else np.nan
+    out["stride_m"] = (2.0 * run["step_length_mm"].to_numpy(float) / 1000.0
+                       if "step_length_mm" in run else np.nan)
+    hr = out["hr_bpm"].to_numpy(float)
+    out["rr_s"] = [(60.0 / h,) if np.isfinite(h) and h > 0 else () for h in hr]
+    return out
+
+
+def imu_samples(path_or_frame: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """``t_s`` and pod-axis ``acc_x_g``/``acc_y_g``/``acc_z_g`` from an IMU CSV (columns
+    ``t_s`` plus sensor axes, or body axes ``acc_ap_g``/``acc_ml_g``/``acc_v_g`` which are
+    put on x/y/z)."""
+    df = (path_or_frame if isinstance(path_or_frame, pd.DataFrame)
+          else pd.read_csv(path_or_frame))
+    df = df.rename(columns=_BODY_TO_POD)
+    missing = {"t_s", "acc_x_g", "acc_y_g", "acc_z_g"} - set(df.columns)
+    if missing:
+        raise ValueError(f"IMU samples need columns t_s and acc_x/y/z_g; missing {sorted(missing)}")
+    return df[["t_s", "acc_x_g", "acc_y_g", "acc_z_g"]].dropna().reset_index(drop=True)
+
+
+def sample_rate(samples: pd.DataFrame) -> int:
+    return int(round(1.0 / float(np.median(np.diff(samples["t_s"].to_numpy(float))))))
+
+
+class Rig:
+    """Emulated sensors on one virtual link; ``run()`` replays every sensor's samples."""
+
+    def __init__(self, speedup: float = 1.0, link: LocalLink | None = None) -> None:
+        self.link = link or LocalLink()
+        self.speedup = speedup
+        self.sensors: list[tuple[EmulatedSensor, Any]] = []
+        self._transports: list[Any] = []
+
+    def footpod(self, name: str, address: str, samples: pd.DataFrame, **kw: Any) -> FootPod:
+        ok = samples[["speed_mps", "cadence_spm"]].notna().all(axis=1)
+        return self._add(FootPod(local_device(self.link, name, address), self.speedup, **kw),
+                         samples[ok])
+
+    def strap(self, name: str, address: str, samples: pd.DataFrame,
+              **kw: Any) -> HeartRateStrap:
+        ok = samples["hr_bpm"].notna()
+        return self._add(HeartRateStrap(local_device(self.link, name, address), self.speedup,
+                                        **kw), samples[ok])
+
+    def pod(self, name: str, address: str, samples: pd.DataFrame, **kw: Any) -> PolarImuPod:
+        kw.setdefault("sample_rate_hz", sample_rate(samples))
+        return self._add(PolarImuPod(local_device(self.link, name, address), self.speedup,
+                                     **kw), samples)
+
+    def _add(self, sensor: EmulatedSensor, samples: pd.DataFrame) -> Any:
+        self.sensors.append((sensor, samples))
+        return sensor
+
+    async def start(self) -> None:
+        for sensor, _ in self.sensors:
+            await sensor.start()
+
+    async def wait_connected(self, timeout_s: float | None = None) -> None:
+        """Until every sensor has a central (and every PMD pod a started stream)."""
+
+        def ready(sensor: EmulatedSensor) -> bool:
+            return bool(sensor.device.connections) and getattr(sensor, "active", True) != set()
+
+        async def wait() -> None:
+            while not all(ready(s) for s, _ in self.sensors):
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(wait(), timeout_s)
+
+    async def run(self) -> list[int]:
+        """Replay all sensors concurrently; returns the notifications each sent."""
+        return list(await asyncio.gather(*(s.run(replay(df)) for s, df in self.sensors)))
+
+    def central(self, address: str = "F0:F1:F2:F3:F4:F5") -> BumbleTransport:
+        """A collector-side bumble transport on the same link (same process)."""
+        return BumbleTransport(local_device(self.link, "sensorhub", address))
+
+    async def expose(self, hci_transport: str) -> None:
+        """Offer a virtual controller on this link to a host in another process."""
+        from bumble.transport import open_transport
+
+        hci = await open_transport(hci_transport)
+        Controller("hub", host_source=hci.source, host_sink=hci.sink, link=self.link)
+        self._transports.append(hci)
+
+    async def close(self) -> None:
+        for t in self._transports:
+            await t.close()

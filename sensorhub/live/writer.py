@@ -1,0 +1,187 @@
+"""Durable live writes: pending lines -> journal outbox -> InfluxDB, on a background thread.
+
+Every ``interval_s`` the writer moves the lines put since the last tick into the outbox of
+the journal (one SQLite transaction: from then on a crash or an InfluxDB outage loses
+nothing) and, when InfluxDB is configured, ships the outbox with
+:meth:`sensorhub.store.InfluxWriter.flush` (a batch leaves the outbox only after a 2xx).
+While InfluxDB is away the backlog grows in the outbox and the next tick that reaches it
+ships it, oldest first.
+
+All journal and HTTP work runs on one dedicated thread (SQLite connections belong to their
+thread), so a slow or unreachable InfluxDB never blocks the asyncio loop that receives
+notifications. Lines put with the same key before a tick are coalesced (the last wins):
+the per-second ``run`` point is rewritten after each notification but stored once per tick.
+Lines put as ``urgent`` (detected steps, whose detection already waited for the toe-off)
+wake the writer early, at most every ``min_gap_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..config import Config
+from ..store import FlushReport, InfluxWriter, Journal
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class WriterStats:
+    """Counters; ``latency_ms[kind]`` holds (up to 100 000) event -> InfluxDB ack latencies."""
+
+    ticks: int = 0
+    enqueued_points: int = 0
+    sent_points: int = 0
+    failed_flushes: int = 0
+    last_error: str = ""
+    backlog_points: int = 0
+    latency_ms: dict[str, deque[float]] = field(default_factory=dict)
+
+    def record(self, kind: str, values_ms: list[float]) -> None:
+        self.latency_ms.setdefault(kind, deque(maxlen=100_000)).extend(values_ms)
+
+
+class OutboxWriter:
+    """Background outbox writer for one journal (see the module docstring).
+
+    ``put(key, measurement, line, t_event_ns, kind)``: ``t_event_ns`` (Unix ns) is the
+    notification arrival (``kind`` 'run') or the end of a step ('stride'); when the line
+    is acknowledged by InfluxDB, ack time − event time goes to ``stats.latency_ms[kind]``.
+    """
+
+    def __init__(self, cfg: Config, interval_s: float = 0.5,
+                 journal_path: str | Path | None = None, clock: Callable[[], int] = time.time_ns,
+                 min_gap_s: float = 0.1) -> None:
+        self.cfg = cfg
+        self.interval_s = interval_s
+        self.min_gap_s = min_gap_s
+        self._wake = asyncio.Event()
+        self.journal_path = Path(journal_path or cfg.journal_path)
+        self.clock = clock
+        self.stats = WriterStats()
+        self._lock = threading.Lock()
+        self._pending: dict[Any, tuple[str, str]] = {}
+        self._events: list[tuple[str, int]] = []
+        self._unacked: list[tuple[str, int]] = []
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
+        self._journal: Journal | None = None
+        self._influx: InfluxWriter | None = None
+        self._task: asyncio.Task | None = None
+        self._stop = asyncio.Event()
+
+    # -- producer side (asyncio loop) ------------------------------------------------
+    def put(self, key: Any, measurement: str, line: str, t_event_ns: int | None = None,
+            kind: str | None = None, urgent: bool = False) -> None:
+        """Queue a line (loop thread); ``urgent`` ticks early (at most every ``min_gap_s``)."""
+        with self._lock:
+            self._pending[key] = (measurement, line)
+            if t_event_ns is not None:
+                self._events.append((kind or measurement, t_event_ns))
+        if urgent:
+            self._wake.set()
+
+    async def start(self) -> None:
+        await self.call(lambda journal: None)  # open the journal now: fail early
+        self._task = asyncio.create_task(self._loop(), name="outbox-writer")
+
+    async def stop(self) -> None:
+        """Stop ticking after a last tick (pending lines reach the outbox, then InfluxDB)."""
+        self._stop.set()
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        await self.tick()
+
+    async def close(self) -> None:
+        await self.call(lambda journal: self._close_resources())
+        self._executor.shutdown(wait=True)
+
+    async def tick(self) -> FlushReport | None:
+        return await self.call(self._tick)
+
+    async def call(self, fn: Callable[[Journal], T]) -> T:
+        """Run ``fn(journal)`` on the writer thread (the journal's own thread)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self.journal))
+
+    async def _loop(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
+            if self._stop.is_set():
+                break
+            self._wake.clear()
+            try:
+                await self.tick()
+                await asyncio.sleep(self.min_gap_s)
+            except Exception:  # noqa: BLE001 - keep writing whatever happened once
+                log.exception("outbox tick failed")
+
+    # -- writer thread -----------------------------------------------------------------
+    @property
+    def journal(self) -> Journal:
+        if self._journal is None:
+            self._journal = Journal(self.journal_path)
+        return self._journal
+
+    def _close_resources(self) -> None:
+        if self._influx is not None:
+            self._influx.close()
+        if self._journal is not None:
+            self._journal.close()
+        self._influx = self._journal = None
+
+    def _tick(self, journal: Journal) -> FlushReport | None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            events, self._events = self._events, []
+        self.stats.ticks += 1
+        if pending:
+            by_measurement: dict[str, list[str]] = {}
+            for measurement, line in pending.values():
+                by_measurement.setdefault(measurement, []).append(line)
+            with journal.transaction():
+                for measurement, lines in by_measurement.items():
+                    journal.enqueue(measurement, lines, self.cfg.influx.batch_points)
+            self.stats.enqueued_points += len(pending)
+        self._unacked += events
+        report = self.flush(journal)
+        if report is not None and report.ok:
+            self._acknowledge()
+        return report
+
+    def flush(self, journal: Journal) -> FlushReport | None:
+        """Ship the outbox now (writer thread only); None when InfluxDB is not configured."""
+        if not self.cfg.influx.enabled:
+            return None
+        if self._influx is None:
+            self._influx = InfluxWriter(self.cfg.influx)
+        report = self._influx.flush(journal)
+        self.stats.sent_points += report.sent_points
+        self.stats.backlog_points = journal.outbox_stats()["points"] if not report.ok else 0
+        if not report.ok:
+            self.stats.failed_flushes += 1
+            self.stats.last_error = report.errors[-1] if report.errors else "unknown"
+        return report
+
+    def _acknowledge(self) -> None:
+        if not self._unacked:
+            return
+        now = self.clock()
+        by_kind: dict[str, list[float]] = {}
+        for kind, t in self._unacked:
+            by_kind.setdefault(kind, []).append((now - t) / 1e6)
+        for kind, values in by_kind.items():
+            self.stats.record(kind, values)
+        self._unacked = []
