@@ -146,3 +146,21 @@ def test_imu_file_becomes_a_session_with_one_stride_point_per_step(tmp_path, cfg
     strides = [ln for b in j.outbox() if b.measurement == "stride" for ln in b.body.splitlines()]
     assert len(strides) == len(truth)
     assert sum(",side=L " in ln for ln in strides) == (truth.side == "L").sum()
+
+
+def test_polar_sensor_logger_export_goes_through_ingest(tmp_path, cfg):
+    """The Polar Sensor Logger ACC text export (mG, sensor ns since 2000-01-01 UTC)."""
+    f = pd.read_csv(ROOT / "fixtures/imu/sacrum_200hz.csv")
+    start_ns = (pd.Timestamp("2026-01-07T06:30:00Z") - pd.Timestamp("2000-01-01T00:00:00Z")).value
+    ns = start_ns + (f["t_s"] * 1e9).round().astype("int64")
+    lines = ["Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]"]
+    for n, v, ap, ml in zip(ns, f["acc_v_g"], f["acc_ap_g"], f["acc_ml_g"], strict=True):
+        lines.append(f"2026-01-07T07:30:00.000;{n};{ml * 1000:.1f};{ap * 1000:.1f};{v * 1000:.1f}")
+    path = tmp_path / "Polar_Sense_B5B3B12F_20260107_063000_ACC.txt"
+    path.write_text("\n".join(lines) + "\n")
+    r = Pipeline(cfg, placement="sacrum", now=NOW).ingest([tmp_path]).files
+    assert [x.status for x in r] == ["ingested"], [x.line() for x in r]
+    s = Pipeline(cfg).journal.sessions().iloc[0]
+    assert s["start"].startswith("2026-01-07T06:30:00")
+    truth = pd.read_csv(ROOT / "fixtures/imu/sacrum_200hz.events.csv")
+    assert json.loads(s["summary"])["n_steps"] == len(truth)
