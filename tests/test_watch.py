@@ -39,3 +39,38 @@ def test_file_is_handed_on_only_after_it_stops_growing(tmp_path):
             copier.join()
     assert seen[0] == ("old.fit", already.stat().st_size)
     assert seen[1] == ("new.fit", len(data))  # complete, not a prefix
+
+
+def test_watch_command_ingests_new_files_and_stops_cleanly_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from sensorhub.store import Journal
+
+    inbox, home = tmp_path / "inbox", tmp_path / "home"
+    inbox.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENSORHUB_")}
+    env["SENSORHUB_HOME"] = str(home)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sensorhub.cli", "watch", str(inbox), "--settle", "0.5"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(2)
+        write_run(inbox / "run.fit", range(0, 300))
+        (inbox / "junk.fit").write_bytes(b"not a fit file at all")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if (home / "journal.sqlite").exists() and not Journal(home / "journal.sqlite").sessions().empty:
+                break
+            time.sleep(0.3)
+        time.sleep(1.5)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert len(Journal(home / "journal.sqlite").sessions()) == 1
+    assert f"{inbox / 'junk.fit'}: not a FIT file" in err
+    assert "Traceback" not in err
