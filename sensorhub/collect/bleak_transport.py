@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable
 from typing import Any
 
-from sensorhub.collect.transport import Notify
+from sensorhub.collect.transport import Notify, wait_for_advertiser
 
 
 class BleakLink:
@@ -73,18 +72,12 @@ class BleakTransport:
 
     async def find(self, matches: Callable[[str, str | None], bool], service_uuid: str | None,
                    timeout_s: float) -> str | None:
-        deadline = time.monotonic() + timeout_s
         want = service_uuid.lower() if service_uuid else None
-        while True:
-            for address, (_, name, uuids) in self._seen.items():
-                if (want is None or want in uuids) and matches(address, name):
-                    return address
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), left)
+
+        def seen():
+            return ((a, n, want is None or want in u) for a, (_, n, u) in self._seen.items())
+
+        return await wait_for_advertiser(seen, matches, self._changed, timeout_s)
 
     async def connect(self, address: str, timeout_s: float = 10.0) -> BleakLink:
         from bleak import BleakClient

@@ -19,7 +19,7 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device, Peer
 from bumble.hci import Address
 
-from sensorhub.collect.transport import Notify
+from sensorhub.collect.transport import Notify, wait_for_advertiser
 
 log = logging.getLogger(__name__)
 
@@ -117,18 +117,12 @@ class BumbleTransport:
 
     async def find(self, matches: Callable[[str, str | None], bool], service_uuid: str | None,
                    timeout_s: float) -> str | None:
-        deadline = time.monotonic() + timeout_s
         want = UUID(service_uuid).to_bytes(force_128=True) if service_uuid else None
-        while True:
-            for address, (name, uuids, _) in self._seen.items():
-                if (want is None or want in uuids) and matches(address, name):
-                    return address
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), left)
+
+        def seen():
+            return ((a, n, want is None or want in u) for a, (n, u, _) in self._seen.items())
+
+        return await wait_for_advertiser(seen, matches, self._changed, timeout_s)
 
     async def connect(self, address: str, timeout_s: float = 10.0) -> BumbleLink:
         async with self._connect_lock:

@@ -7,7 +7,10 @@ CoreBluetooth, WinRT through bleak). UUIDs are 128-bit strings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 Notify = Callable[[bytes], None]
@@ -43,3 +46,24 @@ class Transport(Protocol):
     async def connect(self, address: str, timeout_s: float) -> Link: ...
 
     async def stop(self) -> None: ...
+
+
+async def wait_for_advertiser(
+    seen: Callable[[], Iterable[tuple[str, str | None, bool]]],
+    matches: Callable[[str, str | None], bool],
+    changed: asyncio.Event,
+    timeout_s: float,
+) -> str | None:
+    """Shared by the transports' ``find``: wait until ``seen()`` (address, name,
+    lists-the-service) holds a match, re-checking whenever ``changed`` is set."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for address, name, has_service in list(seen()):
+            if has_service and matches(address, name):
+                return address
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), left)
