@@ -236,3 +236,44 @@ def test_real_files_match_fitparse_frame_by_frame(rel: str) -> None:
     if not path.exists():
         pytest.skip(f"{rel} not in this corpus")
     assert_same_as_fitparse(path)
+
+
+# --- lazy frames: FitMessages builds a frame on first access ------------------------------
+
+
+def test_frames_are_built_on_first_access_and_dict_api_never_leaks_placeholders(tmp_path):
+    import copy
+    import pickle
+
+    path = _write(tmp_path, activity(20))
+    out = decode(path)
+    names = ["file_id", "record", "session"]
+    assert list(out) == names and len(out) == 3 and out.pending == names
+    assert "record" in out and "hrv" not in out and list(out.keys()) == names
+    assert len(out["record"]) == 20 and out.pending == ["file_id", "session"]
+    assert out.get("hrv") is None and out.get("hrv", 1) == 1 and out.frame("hrv").empty
+    assert isinstance(out.get("session"), pd.DataFrame) and out.pending == ["file_id"]
+    for view in (dict(out), {**out}, out.copy(), copy.copy(out), pickle.loads(pickle.dumps(out))):
+        assert list(view) == names
+        assert all(isinstance(v, pd.DataFrame) for v in view.values())
+    assert all(isinstance(v, pd.DataFrame) for _, v in decode(path).items())
+    assert all(isinstance(v, pd.DataFrame) for v in decode(path).values())
+    assert decode(path).units[("record", "speed")] == "m/s"  # units build every frame
+    fresh = decode(path)
+    assert isinstance(fresh.pop("record"), pd.DataFrame) and list(fresh) == ["file_id", "session"]
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("rel", [
+    "dtcooper__python-fitparse/compressed-speed-distance.fit",  # compressed timestamps
+    "GPSBabel__gpsbabel/fit-sample.fit",
+    "3schweinehunde__fit_parser/with_stryd.fit",  # developer fields
+])
+def test_one_frame_alone_equals_the_same_frame_after_all(rel: str) -> None:
+    path = shared_dir("fit") / rel
+    if not path.exists():
+        pytest.skip(f"{rel} not in this corpus")
+    full = decode(path)
+    full.materialise()
+    for name in full:
+        pd.testing.assert_frame_equal(decode(path)[name], full[name], check_exact=True)

@@ -1,9 +1,18 @@
 """Line protocol: escaping, missing values, float-only numbers, ms timestamps."""
 
+import math
+
 import numpy as np
 import pandas as pd
+import pytest
 
-from sensorhub.store.lineprotocol import frame_to_lines, point_line
+from sensorhub.store.lineprotocol import (
+    escape_key,
+    frame_to_lines,
+    point_line,
+    series_key,
+    to_ms,
+)
 
 
 def test_frame_rows_skip_missing_fields_and_empty_rows():
@@ -35,3 +44,66 @@ def test_point_without_values_is_none():
         point_line("x", {}, {"a": None, "b": float("inf")}, pd.Timestamp("2026-01-01", tz="UTC"))
         is None
     )
+
+
+# --- the vectorised frame_to_lines against a row-by-row reference ---------------------------
+
+
+def reference_lines(measurement: str, frame: pd.DataFrame, tags: dict) -> list[str]:
+    """The line protocol contract spelled out one row and one value at a time."""
+    key = series_key(measurement, tags)
+    ms = to_ms(frame.index)
+    cols = [(escape_key(c), pd.to_numeric(frame.iloc[:, j], errors="coerce").to_numpy(float))
+            for j, c in enumerate(frame.columns)]
+    lines = []
+    for i in range(len(frame)):
+        fields = [f"{name}={float(v[i])!r}" for name, v in cols if math.isfinite(v[i])]
+        if fields:
+            lines.append(f"{key} {','.join(fields)} {int(ms[i])}")
+    return lines
+
+
+def random_frame(rng: np.random.Generator, n: int, k: int) -> pd.DataFrame:
+    """Floats of every magnitude and sign, repeats, -0.0, inf and NaN in random patterns."""
+    kinds = ["repeat", "wide", "tiny", "huge", "int", "sparse"]
+    data = {}
+    for j in range(k):
+        kind = kinds[j % len(kinds)]
+        if kind == "repeat":
+            v = rng.choice([0.0, -0.0, 1.5, 150.0, 3.25, -2.0, 1e16, 1e-5], n)
+        elif kind == "wide":
+            v = rng.normal(0, 1, n) * 10.0 ** rng.integers(-8, 20, n)
+        elif kind == "tiny":
+            v = rng.random(n) * 1e-6
+        elif kind == "huge":
+            v = rng.random(n) * 1e22
+        elif kind == "int":
+            v = rng.integers(-1000, 1000, n).astype(float)
+        else:
+            v = np.where(rng.random(n) < 0.9, np.nan, rng.random(n))
+        v[rng.random(n) < rng.random()] = np.nan
+        v[rng.random(n) < 0.01] = np.inf
+        data[["hr_bpm", "speed mps", "a,b", "x=y", "{brace}", "lat"][j % 6] + str(j)] = v
+    idx = pd.DatetimeIndex(pd.Timestamp("2026-01-01", tz="UTC")
+                           + pd.to_timedelta(np.sort(rng.integers(0, 10**9, n)), unit="ms"))
+    return pd.DataFrame(data, index=idx)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_frame_to_lines_matches_reference_on_random_frames(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 7, 300, 3000]))
+    k = int(rng.choice([1, 3, 9, 70]))  # 70 fields: more than one 64-bit missing-pattern key
+    frame = random_frame(rng, n, k)
+    frame.iloc[rng.random(n) < 0.05] = np.nan  # some rows with nothing to write
+    tags = {"athlete": "ana {x}", "sport": "running"}
+    assert frame_to_lines("run", frame, tags) == reference_lines("run", frame, tags)
+
+
+def test_frame_to_lines_coerces_like_to_numeric() -> None:
+    idx = pd.date_range("2026-01-01", periods=4, freq="s", tz="UTC")
+    frame = pd.DataFrame({"i": [1, 2, 3, 4], "b": [True, False, True, False],
+                          "s": ["1.5", "x", None, "2"], "nan": [np.nan] * 4}, index=idx)
+    assert frame_to_lines("m", frame, {}) == reference_lines("m", frame, {})
+    assert frame_to_lines("m", frame, {})[0] == "m i=1.0,b=1.0,s=1.5 1767225600000"
+    assert frame_to_lines("m", frame.iloc[:0], {}) == []

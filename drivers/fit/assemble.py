@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from . import profile as prof
-from .columns import Col, Group, Producer, typed
+from .columns import Col, Group, Producer, gather, read_raw, typed
 from .profile import FIT_EPOCH_S
-from .walk import Layout
+from .walk import BASE_TYPES, BYTE, STRING, Layout
 
 _NAT = np.iinfo(np.int64).min
 
@@ -33,7 +33,8 @@ def split_groups(layout: Layout) -> list[tuple[int, np.ndarray, np.ndarray]]:
     canon: dict[tuple, int] = {}
     remap = np.array([canon.setdefault(_layout_key(d), d.id) for d in layout.defs], np.int32)
     ids = remap[ids]
-    order = np.argsort(ids, kind="stable")
+    # a stable sort of 16-bit keys is a radix sort in numpy (several times faster)
+    order = np.argsort(ids.astype(np.int16) if len(remap) < 2**15 else ids, kind="stable")
     counts = np.bincount(ids, minlength=len(layout.defs))
     bounds = np.cumsum(counts)
     out = []
@@ -103,14 +104,27 @@ def accumulate(groups: list[Group], layout: Layout) -> None:
             p.pending = None
 
 
-def compressed_timestamps(groups: list[Group], layout: Layout, arr: np.ndarray) -> None:
-    """Add fitparse's ``timestamp`` to messages with a compressed-timestamp header."""
+def raw_timestamps(arr: np.ndarray, layout: Layout,
+                   splits: list[tuple[int, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Raw ``timestamp`` (field 253) of every data message in file order, -1 where absent
+    (the last scalar field 253 of a definition counts, as in :func:`decode_group`)."""
+    ts = np.full(len(layout.positions), -1, dtype=np.int64)
+    for d, pos, seq in splits:
+        dfn = layout.defs[d]
+        f = next((f for f in reversed(dfn.fields) if f.num == 253 and f.size
+                  and f.base not in (BYTE, STRING) and f.size == BASE_TYPES[f.base][1]), None)
+        if f is None:
+            continue
+        r = read_raw(gather(arr, pos, dfn.size), f.offset, f.size, f.base, dfn.big)
+        ts[seq[r.valid]] = r.values[r.valid, 0].astype(np.int64)
+    return ts
+
+
+def compressed_times(layout: Layout, arr: np.ndarray, ts: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """fitparse's ``timestamp`` of compressed-timestamp messages (file order) and which
+    messages have such a header; ``ts`` from :func:`raw_timestamps`."""
     total = len(layout.positions)
-    ts = np.full(total, -1, dtype=np.int64)
-    for g in groups:
-        if g.timestamp is not None:
-            vals, valid = g.timestamp
-            ts[g.seq[valid]] = vals[valid]
     hdr = arr[layout.positions]
     comp = (hdr & 0x80) != 0
     part = np.array([d.part for d in layout.defs], dtype=np.int64)[layout.def_ids]
@@ -128,10 +142,14 @@ def compressed_timestamps(groups: list[Group], layout: Layout, arr: np.ndarray) 
             if off < (acc & 0x1F):
                 base += 0x20
             acc = out[i] = base
-    for g in groups:
-        m = comp[g.seq]
-        if m.any():
-            g.producers.append(Producer("timestamp", Col("dt", out[g.seq], m), m, ""))
+    return out, comp
+
+
+def add_compressed(g: Group, times: np.ndarray, comp: np.ndarray) -> None:
+    """Give the compressed-header messages of ``g`` their ``timestamp`` producer."""
+    m = comp[g.seq]
+    if m.any():
+        g.producers.append(Producer("timestamp", Col("dt", times[g.seq], m), m, ""))
 
 
 def _merge(pieces: list[tuple[Col, np.ndarray | None]], n: int) -> Col:
@@ -158,7 +176,8 @@ def _merge(pieces: list[tuple[Col, np.ndarray | None]], n: int) -> Col:
         else:
             values[m] = src[m]
             valid[m] = c.valid[m]
-    return Col(kind, values, valid, bool(covered.all()))
+    text = kind == "obj" and all(c.kind == "obj" and c.text for c, _ in pieces)
+    return Col(kind, values, valid, bool(covered.all()), text)
 
 
 def _objects(c: Col) -> np.ndarray:
@@ -167,7 +186,7 @@ def _objects(c: Col) -> np.ndarray:
     else:
         out = np.empty(len(c.values), dtype=object)
         out[:] = list(_to_array(c))
-    if not c.valid.all():
+    if not c.every():
         out[~c.valid] = None
     return out
 
@@ -208,36 +227,135 @@ def _times(c: Col):
     return ns.view("M8[ns]").astype("M8[us]")
 
 
-def _combine(cols: list[Col | None], lens: list[int]):
-    """Concatenate one column's pieces (None: groups without the field)."""
-    present = [c for c in cols if c is not None]
-    kinds = {c.kind for c in present}
-    missing = len(present) < len(cols)
-    covered = not missing and all(c.covered for c in present)
+#: Groups up to this many messages are scattered into a column together (one numpy call
+#: instead of one per group: a file with many short-lived definitions has many of them).
+SMALL_GROUP = 32
+
+Piece = tuple[Col, "slice | np.ndarray"]  # a column piece and the frame rows it fills
+
+
+class Placement:
+    """Where the rows of a message's groups go in its frame (file order across the groups)."""
+
+    def __init__(self, gs: list[Group]) -> None:
+        seq = np.concatenate([g.seq for g in gs]) if len(gs) > 1 else gs[0].seq
+        self.n = len(seq)
+        self.sizes = [len(g.seq) for g in gs]
+        bounds = np.cumsum([0, *self.sizes]).tolist()
+        spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+        self._rows: dict[tuple[int, ...], np.ndarray] = {}
+        if len(gs) == 1 or bool((seq[1:] > seq[:-1]).all()):
+            self.dests: list[slice | np.ndarray] = [slice(a, b) for a, b in spans]
+            return
+        rank = np.empty(self.n, dtype=np.intp)
+        rank[np.argsort(seq, kind="stable")] = np.arange(self.n)
+        self.dests = []
+        for a, b in spans:  # a group whose rows are consecutive in the frame gets a slice
+            lo, hi = int(rank[a]), int(rank[b - 1]) + 1
+            self.dests.append(slice(lo, hi) if hi - lo == b - a else rank[a:b])
+
+    def pieces(self, cols: list[Col | None]) -> list[Piece]:
+        """The present pieces with their rows; small ones of one kind and dtype joined."""
+        out: list[Piece] = []
+        small: dict[tuple, list[int]] = {}
+        for i, c in enumerate(cols):
+            if c is None:
+                continue
+            if self.sizes[i] <= SMALL_GROUP:
+                small.setdefault((c.kind, c.values.dtype), []).append(i)
+            else:
+                out.append((c, self.dests[i]))
+        for (kind, _), idx in small.items():
+            if len(idx) == 1:
+                out.append((cols[idx[0]], self.dests[idx[0]]))
+                continue
+            cs = [cols[i] for i in idx]
+            joined = Col(kind, np.concatenate([c.values for c in cs]),
+                         np.concatenate([c.valid for c in cs]),
+                         all(c.covered for c in cs), all(c.text for c in cs))
+            out.append((joined, self.rows(tuple(idx))))
+        return out
+
+    def rows(self, idx: tuple[int, ...]) -> np.ndarray:
+        """Frame rows of the groups ``idx``, in group order (cached)."""
+        if idx not in self._rows:
+            self._rows[idx] = np.concatenate([
+                np.arange(d.start, d.stop) if isinstance(d, slice) else d
+                for d in (self.dests[i] for i in idx)])
+        return self._rows[idx]
+
+
+def _combine(cols: list[Col | None], place: Placement, row: np.ndarray | None = None):
+    """One column of the frame from its pieces (None: groups without the field).
+
+    A float column is written into ``row`` when given (then ``row`` is returned)."""
+    n = place.n
+    if len(cols) == 1 and cols[0] is not None and row is None:
+        return _single(cols[0], n)
+    pairs = place.pieces(cols)
+    kinds = {c.kind for c, _ in pairs}
+    missing = any(c is None for c in cols)
+    covered = not missing and all(c.covered for c, _ in pairs)
+    alone = len(cols) == 1 and not missing  # one group: its rows are the frame's rows
     if kinds == {"num"}:
-        if not missing and all(c.valid.all() and c.values.dtype.kind == "i" for c in present):
-            return np.concatenate([c.values for c in present])
-        parts = []
-        for c, n in zip(cols, lens, strict=True):
-            f = np.full(n, np.nan) if c is None else c.values.astype(np.float64)
-            if c is not None and not c.valid.all():
-                f[~c.valid] = np.nan
-            parts.append(f)
-        vals = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        if covered and np.isnan(vals).all():  # fitparse gave None in every row
-            return np.full(len(vals), None, dtype=object)
-        return vals
-    if len(present) == 1 and not missing:
-        return _to_array(present[0])
+        if not missing and all(c.values.dtype.kind == "i" and c.every() for c, _ in pairs):
+            if alone:
+                return pairs[0][0].values
+            out = np.empty(n, dtype=np.int64)
+            for c, d in pairs:
+                out[d] = c.values
+            return out
+        out = np.empty(n) if row is None else row
+        if missing:
+            out.fill(np.nan)
+        for c, d in pairs:
+            out[d] = c.values
+            if not c.every():
+                if isinstance(d, slice):
+                    out[d][~c.valid] = np.nan
+                else:
+                    out[d[~c.valid]] = np.nan
+        if covered and np.isnan(out).all():  # fitparse gave None in every row
+            return np.full(n, None, dtype=object)
+        return out
+    if kinds == {"obj"} and row is not None and all(c.text for c, _ in pairs) \
+            and any(c.valid.any() for c, _ in pairs):
+        # what pandas infers for str-or-None objects, without looking at every value
+        return pd.array(_combine_objects(pairs, alone, n), dtype="str")
+    if alone:
+        return _to_array(pairs[0][0])
     if len(kinds) == 1 and kinds <= {"dt", "ldt", "bool"}:
-        kind = kinds.pop()
-        vals = np.concatenate([np.zeros(n, np.int64) if c is None else c.values.astype(np.int64)
-                               for c, n in zip(cols, lens, strict=True)])
-        valid = np.concatenate([np.zeros(n, bool) if c is None else c.valid
-                                for c, n in zip(cols, lens, strict=True)])
-        return _to_array(Col(kind, vals, valid))
-    return np.concatenate([np.full(n, None, dtype=object) if c is None else _objects(c)
-                           for c, n in zip(cols, lens, strict=True)])
+        vals, valid = np.zeros(n, np.int64), np.zeros(n, bool)
+        for c, d in pairs:
+            vals[d] = c.values
+            valid[d] = c.valid
+        return _to_array(Col(kinds.pop(), vals, valid))
+    return _combine_objects(pairs, alone, n)
+
+
+def _combine_objects(pairs: list[Piece], alone: bool, n: int) -> np.ndarray:
+    if alone:
+        return _to_array(pairs[0][0])
+    out = np.full(n, None, dtype=object)
+    for c, d in pairs:
+        out[d] = _objects(c)
+    return out
+
+
+def _single(c: Col, n: int):
+    """:func:`_combine` for a message with one group that has the field."""
+    if c.kind != "num":
+        return _to_array(c)
+    v, ok = c.values, c.valid
+    every = ok.all()
+    if every and v.dtype.kind == "i":
+        return v
+    out = v.astype(np.float64)
+    if not every:
+        out[~ok] = np.nan
+    if c.covered and np.isnan(out).all():  # fitparse gave None in every row
+        return np.full(n, None, dtype=object)
+    return out
 
 
 def frames(groups: list[Group]) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], str]]:
@@ -259,13 +377,33 @@ def frames(groups: list[Group]) -> tuple[dict[str, pd.DataFrame], dict[tuple[str
             n = len(g.seq)
             merged.append({k: _merge(v, n) for k, v in pieces.items()})
             columns.update(dict.fromkeys(pieces))
-        lens = [len(g.seq) for g in gs]
-        order = None
-        if len(gs) > 1:
-            order = np.argsort(np.concatenate([g.seq for g in gs]), kind="stable")
-        data = {}
-        for col in columns:
-            a = _combine([m.get(col) for m in merged], lens)
-            data[col] = a if order is None else a[order]
-        out[name] = pd.DataFrame(data, index=pd.RangeIndex(sum(lens)))
+        out[name] = _frame(list(columns), merged, Placement(gs))
     return out, units
+
+
+#: From this many rows on, float columns are written straight into one 2-D block (the one
+#: pandas would otherwise copy them into), which saves a copy of most of the frame.
+BLOCK_MIN_ROWS = 2048
+
+
+def _frame(columns: list[str], merged: list[dict[str, Col]], place: Placement) -> pd.DataFrame:
+    total = place.n
+    if total < BLOCK_MIN_ROWS or not columns:
+        data = {col: _combine([m.get(col) for m in merged], place) for col in columns}
+        return pd.DataFrame(data, index=pd.RangeIndex(total))
+    block = np.empty((len(columns), total))
+    floats: list[str] = []
+    others: list[tuple[int, str, object]] = []
+    for i, col in enumerate(columns):
+        row = block[len(floats)]
+        a = _combine([m.get(col) for m in merged], place, row)
+        if a is row:
+            floats.append(col)
+        else:
+            others.append((i, col, a))
+    if not floats:
+        return pd.DataFrame({col: a for _, col, a in others}, index=pd.RangeIndex(total))
+    df = pd.DataFrame(block[: len(floats)].T, columns=floats, copy=False)
+    for i, col, a in others:  # in column order, so position i is always reachable
+        df.insert(i, col, a)
+    return df

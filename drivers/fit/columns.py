@@ -27,6 +27,14 @@ class Col:
     values: np.ndarray
     valid: np.ndarray
     covered: bool = True  # every row has the field (fitparse: the key exists, maybe None)
+    text: bool = False  # obj values are all str or None (pandas makes such a column ``str``)
+    _every: bool | None = None
+
+    def every(self) -> bool:
+        """True when every row is valid (cached)."""
+        if self._every is None:
+            self._every = bool(self.valid.all())
+        return self._every
 
 
 @dataclass(slots=True)
@@ -80,10 +88,13 @@ def read_raw(rows: np.ndarray, offset: int, size: int, base: int, big: bool) -> 
         vals = _strings(chunk)
         return Raw(base, vals, None, np.array([v is not None for v in vals], bool))
     count = size // bsize
-    chunk = np.ascontiguousarray(chunk[:, : count * bsize])
     dtype = np.dtype(char).newbyteorder(">" if big else "<")
-    vals = chunk.view(dtype).reshape(n, count).astype(dtype.newbyteorder("="))
-    ev = ~np.isnan(vals) if invalid == "nan" else vals != np.array(invalid).astype(vals.dtype)
+    if rows.flags.c_contiguous and n:  # read in place (strided, maybe unaligned): one copy
+        view = np.ndarray((n, count), dtype, rows, offset, (rows.strides[0], bsize))
+    else:
+        view = np.ascontiguousarray(chunk[:, : count * bsize]).view(dtype).reshape(n, count)
+    vals = view.astype(dtype.newbyteorder("="))
+    ev = ~np.isnan(vals) if invalid == "nan" else vals != _INVALID[base]
     if base == BYTE:
         valid = ev.any(axis=1)
     elif count == 1:
@@ -91,6 +102,11 @@ def read_raw(rows: np.ndarray, offset: int, size: int, base: int, big: bool) -> 
     else:
         valid = np.ones(n, bool)
     return Raw(base, vals, ev, valid)
+
+
+#: Invalid raw value of each integer base type, as a scalar of that type.
+_INVALID = {code: np.array(inv).astype(char)[()] for code, (char, _, inv) in BASE_TYPES.items()
+            if inv not in (None, "nan")}
 
 
 def _string(b: bytes) -> str | None:
@@ -109,21 +125,57 @@ def _strings(chunk: np.ndarray) -> list:
 
 
 def _tuples(values: np.ndarray, ev: np.ndarray, scale: float, offset: float) -> np.ndarray:
-    """One tuple per row (fitparse's array values), None for invalid elements."""
-    v = values.astype(np.float64) / scale if scale != 1 else values
+    """One tuple per row (fitparse's array values), None for invalid elements.
+
+    A row's tuple depends only on its raw bytes, so rows that fit in 8 bytes are made
+    once per distinct row and shared (tuples are immutable)."""
+    n, count = values.shape
+    width = count * values.itemsize
+    if n > 1 and width <= 8:
+        size = 1 if width == 1 else 2 if width == 2 else 8
+        packed = np.zeros((n, size), np.uint8)
+        packed[:, :width] = np.ascontiguousarray(values).view(np.uint8).reshape(n, width)
+        _, first, inv = _unique(packed.view(f"u{size}").ravel())
+        if len(first) < n:
+            return _row_tuples(values[first], ev[first], scale, offset)[inv]
+    return _row_tuples(values, ev, scale, offset)
+
+
+def _row_tuples(values: np.ndarray, ev: np.ndarray, scale: float, offset: float) -> np.ndarray:
+    """:func:`_tuples` for every row: Python numbers are made once per distinct raw value
+    (arrays such as ``hrv.time`` repeat few values), rows become tuples in one ``zip``."""
+    n, count = values.shape
+    if n == 0 or not ev.any():
+        out = np.empty(n, dtype=object)
+        out.fill((None,) * count)
+        return out
+    if n <= _SMALL:
+        v = values.astype(np.float64) / scale if scale != 1 else values
+        if offset:
+            v = v - offset
+        return np.fromiter((tuple(x if ok else None for x, ok in zip(r, e, strict=True))
+                            for r, e in zip(v.tolist(), ev.tolist(), strict=True)),
+                           dtype=object, count=n)
+    raw = values[ev]
+    isf = raw.dtype.kind == "f"
+    uniq, _, inv = _unique(raw.view(f"u{raw.itemsize}") if isf else raw)  # floats by bits
+    if isf:
+        uniq = uniq.astype(f"u{raw.itemsize}").view(raw.dtype)
+    v = uniq.astype(np.float64) / scale if scale != 1 else uniq
     if offset:
         v = v - offset
-    if ev.all():
-        obj = v.astype(object)
-    else:
-        obj = np.full(v.shape, None, dtype=object)
-        obj[ev] = v[ev].astype(object)
-    return np.fromiter(zip(*obj.T, strict=True), dtype=object, count=len(obj))
+    lut = np.empty(len(uniq) + 1, dtype=object)
+    lut[:-1] = v.tolist()
+    idx = np.full((n, count), len(uniq), dtype=np.intp)
+    idx[ev] = inv
+    return np.fromiter(zip(*lut[idx].T.tolist(), strict=True), dtype=object, count=n)
 
 
 def _render(vals: np.ndarray, valid: np.ndarray, mapping: dict[int, str]) -> Col | None:
     """Enum names for raw ints; None when no value has a name (the column stays numeric)."""
-    uniq, inv = np.unique(vals[valid], return_inverse=True)
+    if len(vals) <= _SMALL:
+        return _render_small(vals, valid, mapping)
+    uniq, _, inv = _unique(vals[valid])
     names = [mapping.get(int(u)) for u in uniq]
     if not any(x is not None for x in names):
         return None
@@ -131,21 +183,67 @@ def _render(vals: np.ndarray, valid: np.ndarray, mapping: dict[int, str]) -> Col
                    + [None], dtype=object)
     idx = np.full(len(vals), len(uniq), dtype=np.int64)
     idx[valid] = inv.ravel()
-    return Col("obj", lut[idx], valid.copy())
+    return Col("obj", lut[idx], valid.copy(), text=all(nm is not None for nm in names))
+
+
+#: Up to this many rows, per-value Python beats numpy's per-call overhead.
+_SMALL = 32
+
+
+def _render_small(vals: np.ndarray, valid: np.ndarray, mapping: dict[int, str]) -> Col | None:
+    """:func:`_render` value by value (few rows)."""
+    items: list = []
+    named, text = False, True
+    for v, ok in zip(vals.tolist(), valid.tolist(), strict=True):
+        if not ok:
+            items.append(None)
+            continue
+        name = mapping.get(int(v))
+        if name is None:
+            items.append(int(v))
+            text = False
+        else:
+            items.append(name)
+            named = True
+    if not named:
+        return None
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return Col("obj", out, valid.copy(), text=text)
 
 
 def _scaled(vals: np.ndarray, scale: float, offset: float) -> np.ndarray:
+    """fitparse's ``float(raw) / scale - offset``; unscaled ints stay int64."""
+    if scale != 1 or offset:
+        out = vals.astype(np.float64)
+        if scale != 1:
+            out /= scale
+        if offset:
+            out -= offset
+        return out
     if vals.dtype.kind == "u" and vals.dtype.itemsize == 8 and vals.max(initial=0) >= 2**63:
-        vals = vals.astype(np.float64)
-    elif vals.dtype.kind in "iu":
-        vals = vals.astype(np.int64)
-    elif vals.dtype != np.float64:
-        vals = vals.astype(np.float64)
-    if scale != 1:
-        vals = vals.astype(np.float64) / scale
-    if offset:
-        vals = vals - offset
-    return vals
+        return vals.astype(np.float64)
+    if vals.dtype.kind in "iu":
+        return vals.astype(np.int64, copy=False)
+    return vals.astype(np.float64, copy=False)
+
+
+def _unique(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct values of 1-D ``v`` (sorted), an index of one occurrence of each, and the
+    inverse; small unsigned values go through a lookup table instead of a sort."""
+    if v.dtype.kind == "u" and (v.dtype.itemsize == 1 or (v.dtype.itemsize == 2
+                                                           and len(v) >= 4096)):
+        key = v.astype(np.intp)
+        seen = np.zeros(1 << (8 * v.dtype.itemsize), bool)
+        seen[key] = True
+        uniq = np.flatnonzero(seen)
+        slot = np.cumsum(seen) - 1
+        inv = slot[key]
+        rep = np.empty(len(uniq), np.intp)
+        rep[inv] = np.arange(len(v))
+        return uniq, rep, inv
+    uniq, rep, inv = np.unique(v, return_index=True, return_inverse=True)
+    return uniq, rep, inv.ravel()
 
 
 def typed(vals: np.ndarray, valid: np.ndarray, ftype: str, scale: float, offset: float,
@@ -185,7 +283,7 @@ def value_col(raw: Raw, spec: FieldSpec | None) -> Col:
     if raw.base == STRING:
         out = np.empty(len(raw.values), dtype=object)
         out[:] = raw.values
-        return Col("obj", out, raw.valid)
+        return Col("obj", out, raw.valid, text=True)
     if raw.base == BYTE:
         col = _tuples(raw.values, np.ones_like(raw.elem_valid), scale, offset)
         return Col("obj", col, raw.valid)
@@ -266,6 +364,12 @@ def component_producers(raw: Raw, spec: FieldSpec, mask: np.ndarray | None, mesg
     return out
 
 
+def message_name(mesg_num: int) -> str:
+    """Profile name of a global message number (``unknown_<num>`` when the profile lacks it)."""
+    mesg = prof.message(mesg_num)
+    return mesg.name if mesg else f"unknown_{mesg_num}"
+
+
 @dataclass(slots=True)
 class Group:
     """All data messages of one definition, decoded."""
@@ -281,7 +385,7 @@ class Group:
 def decode_group(arr: np.ndarray, positions: np.ndarray, seq: np.ndarray, d: Definition) -> Group:
     """Decode every message of definition ``d`` (headers at ``positions``, file order ``seq``)."""
     mesg = prof.message(d.mesg_num)
-    name = mesg.name if mesg else f"unknown_{d.mesg_num}"
+    name = message_name(d.mesg_num)
     n = len(positions)
     rows = gather(arr, positions, d.size)
     raws = [(f, read_raw(rows, f.offset, f.size, f.base, d.big)) for f in d.fields if f.size]

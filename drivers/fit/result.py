@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import pandas as pd
+
+#: Builds one message frame on demand: ``name → (frame, {(name, column): unit})``.
+Loader = Callable[[str], tuple[pd.DataFrame, dict[tuple[str, str], str]]]
+
+
+class _Pending:
+    """Placeholder value of a message whose frame is not built yet."""
+
+    __slots__ = ()
+
+
+_PENDING = _Pending()
 
 
 class FitMessages(dict[str, pd.DataFrame]):
@@ -12,6 +26,10 @@ class FitMessages(dict[str, pd.DataFrame]):
     messages the profile does not know are ``unknown_<num>``). Columns are profile field
     names, values scaled as fitparse returns them; ``date_time`` fields are
     ``datetime64[ns, UTC]``. Developer fields appear under their ``field_description`` name.
+
+    Frames may be built lazily: every name is a key from the start (``list(msgs)``,
+    ``len``, ``in`` need no frame), and a frame is built the first time it is read
+    (``msgs[name]``, ``get``, ``frame``, ``items``, ``values``...). ``units`` builds all.
 
     Attributes:
         partial: True when decoding stopped at damage; the frames hold what came before it.
@@ -25,8 +43,108 @@ class FitMessages(dict[str, pd.DataFrame]):
         self.partial: bool = False
         self.error: str | None = None
         self.warnings: list[str] = []
-        self.units: dict[tuple[str, str], str] = {}
+        self._units: dict[tuple[str, str], str] = {}
+        self._loader: Loader | None = None
+
+    # --- lazy frames --------------------------------------------------------------------
+
+    def defer(self, names: list[str], loader: Loader) -> None:
+        """Register ``names`` whose frames ``loader(name)`` builds on first access."""
+        self._loader = loader
+        for name in names:
+            dict.__setitem__(self, name, _PENDING)
+
+    def _load(self, name: str) -> pd.DataFrame:
+        frame, units = self._loader(name)
+        dict.__setitem__(self, name, frame)
+        for k, v in units.items():
+            self._units.setdefault(k, v)
+        if not any(v is _PENDING for v in dict.values(self)):
+            self._loader = None  # let the file's bytes go
+        return frame
+
+    def materialise(self) -> None:
+        """Build every pending frame now."""
+        for name, v in list(dict.items(self)):
+            if v is _PENDING:
+                self._load(name)
+        self._loader = None
+
+    @property
+    def pending(self) -> list[str]:
+        """Names whose frames are not built yet."""
+        return [k for k, v in dict.items(self) if v is _PENDING]
+
+    @property
+    def units(self) -> dict[tuple[str, str], str]:
+        self.materialise()
+        return self._units
+
+    @units.setter
+    def units(self, value: dict[tuple[str, str], str]) -> None:
+        self._units = value
+
+    # --- dict interface that never hands out a placeholder ----------------------------
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        v = dict.__getitem__(self, name)
+        return self._load(name) if v is _PENDING else v
+
+    def get(self, name: str, default=None):
+        return self[name] if dict.__contains__(self, name) else default
 
     def frame(self, name: str) -> pd.DataFrame:
         """The frame for ``name``, or an empty frame when the file has none."""
-        return self.get(name, pd.DataFrame())
+        return self[name] if dict.__contains__(self, name) else pd.DataFrame()
+
+    def __iter__(self) -> Iterator[str]:  # a Python __iter__ also stops dict(x)'s fast copy
+        return iter(dict.keys(self))
+
+    def items(self):
+        self.materialise()
+        return dict.items(self)
+
+    def values(self):
+        self.materialise()
+        return dict.values(self)
+
+    def pop(self, name: str, *default):
+        if dict.__contains__(self, name):
+            frame = self[name]
+            dict.__delitem__(self, name)
+            return frame
+        return dict.pop(self, name, *default)
+
+    def popitem(self) -> tuple[str, pd.DataFrame]:
+        self.materialise()
+        return dict.popitem(self)
+
+    def setdefault(self, name: str, default=None):
+        if dict.__contains__(self, name):
+            return self[name]
+        dict.__setitem__(self, name, default)
+        return default
+
+    def copy(self) -> dict[str, pd.DataFrame]:
+        self.materialise()
+        return dict.copy(self)
+
+    def __or__(self, other):
+        return self.copy() | other
+
+    def __eq__(self, other: object) -> bool:
+        self.materialise()
+        if isinstance(other, FitMessages):
+            other.materialise()
+        return dict.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FitMessages({', '.join(f'{k}: {len(self[k])} rows' for k in self)})"
+
+    def __reduce__(self):
+        self.materialise()
+        state = {"partial": self.partial, "error": self.error, "warnings": self.warnings,
+                 "_units": self._units, "_loader": None}
+        return (FitMessages, (), state, None, iter(dict.items(self)))

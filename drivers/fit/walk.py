@@ -39,6 +39,11 @@ BYTE = 0x0D
 STRING = 0x07
 _BY_LOW5 = {code & 0x1F: code for code in BASE_TYPES}
 
+#: Header bytes that address each local message type (normal and compressed-timestamp data).
+_HEADERS_OF: list[list[int]] = [
+    [h for h in range(256) if (h & 0x80 and (h >> 5) & 0x3 == local)
+     or (not h & 0xC0 and h & 0x0F == local)] for local in range(16)]
+
 FIELD_DESCRIPTION = 206
 DEVELOPER_DATA_ID = 207
 
@@ -165,19 +170,19 @@ class Walker:
         """Message length by header byte (0: needs the slow path) and definition id by header."""
         steps = [0] * 256
         defs = np.full(256, -1, dtype=np.int32)
-        for h in range(256):
-            if h & 0x80:
-                d = self.local[(h >> 5) & 0x3]
-            elif h & 0x40:
-                continue
-            else:
-                d = self.local[h & 0x0F]
-            if d is None:
-                continue
-            defs[h] = d.id
-            if d.mesg_num not in (FIELD_DESCRIPTION, DEVELOPER_DATA_ID):
-                steps[h] = d.size + 1
+        for local in range(16):
+            self._update(steps, defs, local)
         return steps, defs
+
+    def _update(self, steps: list[int], defs: np.ndarray, local: int) -> None:
+        """Point the header bytes of local type ``local`` at its current definition."""
+        d = self.local[local]
+        if d is None:
+            return
+        step = d.size + 1 if d.mesg_num not in (FIELD_DESCRIPTION, DEVELOPER_DATA_ID) else 0
+        for h in _HEADERS_OF[local]:
+            defs[h] = d.id
+            steps[h] = step
 
     def _messages(self, pos: int, limit: int) -> None:
         """Walk the data section; a tight loop over headers while no definition changes."""
@@ -202,7 +207,7 @@ class Walker:
             h = buf[pos]
             if h & 0xC0 == 0x40:
                 pos = self._definition(pos, limit, h)
-                steps, defs = self._tables()
+                self._update(steps, defs, h & 0x0F)
                 continue
             d = self.local[(h >> 5) & 0x3] if h & 0x80 else self.local[h & 0x0F]
             if d is None:
@@ -218,7 +223,7 @@ class Walker:
 
     def _flush(self, seg: list[int], defs: np.ndarray) -> None:
         if seg:
-            pos = np.array(seg, dtype=np.int64)
+            pos = np.fromiter(seg, dtype=np.int64, count=len(seg))
             self.segments.append((pos, defs[self.arr[pos]]))
 
     def _definition(self, pos: int, limit: int, h: int) -> int:

@@ -45,23 +45,75 @@ def to_ms(index: pd.DatetimeIndex) -> np.ndarray:
 
 
 def frame_to_lines(measurement: str, frame: pd.DataFrame, tags: Mapping[str, str]) -> list[str]:
-    """One line per row of ``frame`` (UTC DatetimeIndex); NaN fields are left out, empty rows dropped."""
+    """One line per row of ``frame`` (UTC DatetimeIndex); NaN fields are left out, empty rows dropped.
+
+    Every value is ``pd.to_numeric(..., errors="coerce")`` as float and written as Python's
+    ``repr`` of that float; non-finite values are left out. Vectorised: each distinct value
+    of a column is formatted once, and rows that have the same fields are joined together.
+    """
     if frame.empty:
         return []
-    key = series_key(measurement, tags)
-    parts = []
-    for col in frame.columns:
-        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
-        ok = np.isfinite(values)
-        text = np.where(ok, escape_key(col) + "=" + values.astype(str), "")
-        parts.append(text)
-    ts = to_ms(frame.index).astype(str)
-    lines = []
-    for i, row in enumerate(zip(*parts, strict=True)):
-        fields = ",".join(p for p in row if p)
-        if fields:
-            lines.append(f"{key} {fields} {ts[i]}")
-    return lines
+    n, k = frame.shape
+    values = np.empty((k, n))
+    for j in range(k):
+        values[j] = pd.to_numeric(frame.iloc[:, j], errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(values)
+    texts = [_field_texts(escape_key(col) + "=", values[j], ok[j])
+             for j, col in enumerate(frame.columns)]
+    stamps = np.array(list(map(" %d".__mod__, to_ms(frame.index).tolist())), dtype=object)
+    head = series_key(measurement, tags) + " "
+    out = np.empty(n, dtype=object)
+    keep = np.zeros(n, dtype=bool)
+    for cols, rows in _row_patterns(ok):
+        if not cols:
+            continue
+        fields = map(",".join, zip(*[texts[j][rows].tolist() for j in cols], strict=True))
+        out[rows] = list(map(str.__add__, map(head.__add__, fields), stamps[rows].tolist()))
+        keep[rows] = True
+    return out[keep].tolist()
+
+
+def _field_texts(prefix: str, values: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """``prefix + repr(value)`` where ``ok`` (None elsewhere).
+
+    A column that repeats values (heart rate, cadence...) has each distinct value formatted
+    once; one that hardly repeats (distance, coordinates) is formatted directly, unsorted."""
+    out = np.empty(len(values), dtype=object)
+    good = values[ok]
+    if len(good) == 0:
+        return out
+    if len(good) > 4 * _SAMPLE and len(np.unique(good[:: len(good) // _SAMPLE])) > _SAMPLE // 2:
+        out[ok] = np.array(list(map(prefix.__add__, map(repr, good.tolist()))), dtype=object)
+        return out
+    bits, inv = np.unique(good.view(np.int64), return_inverse=True)  # bits: -0.0 stays apart
+    floats = bits.view(np.float64).tolist()
+    out[ok] = np.array(list(map(prefix.__add__, map(repr, floats))), dtype=object)[inv.ravel()]
+    return out
+
+
+_SAMPLE = 256  # values looked at to decide whether a column repeats
+
+
+def _row_patterns(ok: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
+    """Rows grouped by which fields they have: ``(field indices, row indices)``, rows ascending."""
+    n = ok.shape[1]
+    packed = np.packbits(ok, axis=0, bitorder="little")  # (ceil(k/8), n)
+    if packed.shape[0] <= 8:  # up to 64 fields: one integer key per row
+        keys = np.zeros((8, n), np.uint8)
+        keys[: packed.shape[0]] = packed
+        inv = np.unique(np.ascontiguousarray(keys.T).view(np.uint64).ravel(),
+                        return_inverse=True)[1]
+    else:
+        inv = np.unique(packed.T, axis=0, return_inverse=True)[1]
+    inv = inv.ravel()
+    order = np.argsort(inv, kind="stable")
+    bounds = np.cumsum(np.bincount(inv))
+    out = []
+    for p in range(len(bounds)):
+        rows = order[bounds[p - 1] if p else 0: bounds[p]]
+        cols = np.flatnonzero(ok[:, rows[0]]).tolist()
+        out.append((cols, rows))
+    return out
 
 
 def format_value(v: Any) -> str | None:
