@@ -144,14 +144,17 @@ class EmulatedSensor:
         """Notify an arbitrary payload (e.g. a malformed one) on the sample characteristic."""
         await self.device.notify_subscribers(self.characteristic, payload)
 
+    async def sleep_until_due(self, start: float, t_s: float) -> None:
+        """Wait until a sample ``t_s`` seconds into the replay is due (``start``: monotonic)."""
+        delay = start + float(t_s) / self.speedup - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
     async def run(self, samples: Iterable[Any]) -> int:
         """Notify each sample when it is due; returns the number of notifications sent."""
         start = time.monotonic()
         for sample in samples:
-            due = start + float(sample.t_s) / self.speedup
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await self.sleep_until_due(start, sample.t_s)
             payload = self.encode(sample)
             if payload is None:
                 continue

@@ -126,10 +126,7 @@ class PolarImuPod(EmulatedSensor):
     async def run(self, samples: Any) -> int:
         start = time.monotonic()
         for sample in samples:
-            due = start + float(sample.t_s) / self.speedup
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await self.sleep_until_due(start, sample.t_s)
             if not self.device.connections:
                 self.active.clear()
             for kind in list(self.active):
