@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what it needs: the venv with the test extras, and the
 # Debian packages the tests drive for real when they are missing: influxd (tests start their
-# own server on a free port) and chromium (the HTML report is rendered headless).
+# own server on a free port), chromium (the HTML report is rendered headless), and a C compiler.
 set -euo pipefail
 need=()
 command -v influxd >/dev/null 2>&1 || [ -x /usr/bin/influxd ] || need+=(influxdb)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+# a C compiler and Python headers build the optional native FIT walk (tests check it is built)
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+"${PYTHON:-python3}" -c 'import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' 2>/dev/null || need+=(python3-dev)
 if [ ${#need[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     echo "installing ${need[*]} (Debian packages) ..." >&2

@@ -1,4 +1,5 @@
-"""FIT CRC-16 (CRC-16/ARC: reflected polynomial 0xA001, initial value 0), vectorised with numpy.
+"""FIT CRC-16 (CRC-16/ARC: reflected polynomial 0xA001, initial value 0): native when the
+optional C module is built, else vectorised with numpy.
 
 The CRC is linear over GF(2), so the data is cut into equal blocks whose CRCs are computed
 side by side (two bytes per step through a 65,536-entry table), then merged pairwise: the CRC
@@ -14,6 +15,12 @@ from functools import cache
 import numpy as np
 
 _BLOCK_WORDS = 64  # 16-bit words per block in the parallel pass
+
+
+try:  # optional native CRC (drivers/fit/_walkc.c)
+    from . import _walkc
+except ImportError:  # pragma: no cover - depends on whether a C compiler was present
+    _walkc = None
 
 
 @cache
@@ -65,6 +72,13 @@ def _apply(c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 def crc16(data: bytes | memoryview | np.ndarray) -> int:
     """CRC-16 of ``data`` as the FIT protocol defines it (initial value 0)."""
+    if _walkc is not None:
+        return _walkc.crc16(data if not isinstance(data, np.ndarray) else data.tobytes())
+    return crc16_numpy(data)
+
+
+def crc16_numpy(data: bytes | memoryview | np.ndarray) -> int:
+    """The same CRC vectorised with numpy (used when the native module is not built)."""
     buf = np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data
     block = 2 * _BLOCK_WORDS
     nblocks = len(buf) // block

@@ -15,6 +15,11 @@ import numpy as np
 
 from .crc import crc16, crc16_py
 
+try:  # optional native loop (drivers/fit/_walkc.c); the Python loop below does the same
+    from . import _walkc
+except ImportError:  # pragma: no cover - depends on whether a C compiler was present
+    _walkc = None
+
 #: FIT base types: code → (numpy type char, size, invalid raw value or None for NaN/none).
 BASE_TYPES: dict[int, tuple[str, int, object]] = {
     0x00: ("u1", 1, 0xFF),  # enum
@@ -189,17 +194,10 @@ class Walker:
         buf = self.buf
         steps, defs = self._tables()
         while pos < limit:
-            seg: list[int] = []
-            app = seg.append
-            while pos < limit:
-                step = steps[buf[pos]]
-                if not step:
-                    break
-                app(pos)
-                pos += step
+            seg, pos = self._run_of_data(steps, pos, limit)
             if pos > limit:
-                bad = seg.pop()
-                self._flush(seg, defs)
+                bad = int(seg[-1])
+                self._flush(seg[:-1], defs)
                 raise _Stop(f"truncated: message at byte {bad} runs past byte {limit}")
             self._flush(seg, defs)
             if pos >= limit:
@@ -218,13 +216,29 @@ class Walker:
                 raise _Stop(f"truncated: message at byte {pos} needs {d.size + 1} bytes, "
                             f"{limit - pos} left")
             self._developer(pos, d)
-            self._flush([pos], defs)
+            self._flush(np.array([pos], dtype=np.int64), defs)
             pos += d.size + 1
 
-    def _flush(self, seg: list[int], defs: np.ndarray) -> None:
-        if seg:
-            pos = np.fromiter(seg, dtype=np.int64, count=len(seg))
-            self.segments.append((pos, defs[self.arr[pos]]))
+    def _run_of_data(self, steps: list[int], pos: int, limit: int) -> tuple[np.ndarray, int]:
+        """Starts of consecutive data messages from ``pos`` until a header needs the slow
+        path (a definition, developer data, an undefined type) or ``limit``; the last
+        message may overrun ``limit`` (the caller reports it)."""
+        if _walkc is not None:
+            starts, pos = _walkc.walk(self.buf, pos, limit, np.asarray(steps, dtype=np.uint32))
+            return np.frombuffer(starts, dtype=np.int64), pos
+        buf, seg = self.buf, []
+        app = seg.append
+        while pos < limit:
+            step = steps[buf[pos]]
+            if not step:
+                break
+            app(pos)
+            pos += step
+        return np.fromiter(seg, dtype=np.int64, count=len(seg)), pos
+
+    def _flush(self, seg: np.ndarray, defs: np.ndarray) -> None:
+        if len(seg):
+            self.segments.append((seg, defs[self.arr[seg]]))
 
     def _definition(self, pos: int, limit: int, h: int) -> int:
         buf = self.buf
