@@ -73,7 +73,7 @@ def _apply(c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 def crc16(data: bytes | memoryview | np.ndarray) -> int:
     """CRC-16 of ``data`` as the FIT protocol defines it (initial value 0)."""
     if _walkc is not None:
-        return _walkc.crc16(data if not isinstance(data, np.ndarray) else data.tobytes())
+        return _walkc.crc16(data)  # any contiguous buffer: bytes, memoryview, uint8 array
     return crc16_numpy(data)
 
 
