@@ -40,8 +40,16 @@ def largest_running(n: int) -> list[Path]:
 
 
 #: Frames the ingest path reads (sensorhub.normalise and sensorhub.pipeline).
-INGEST_FRAMES = ("record", "session", "lap", "file_id", "device_info", "sport",
-                 "user_profile", "event")
+INGEST_FRAMES = (
+    "record",
+    "session",
+    "lap",
+    "file_id",
+    "device_info",
+    "sport",
+    "user_profile",
+    "event",
+)
 
 
 def decode_for_ingest(path: Path) -> drivers.fit.FitMessages:
@@ -71,8 +79,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=5)
     ap.add_argument("--no-write", action="store_true")
-    ap.add_argument("--reps", type=int, default=3,
-                    help="best of N for decode, normalise and serialise (write runs once)")
+    ap.add_argument(
+        "--reps",
+        type=int,
+        default=3,
+        help="best of N for decode, normalise and serialise (write runs once)",
+    )
     args = ap.parse_args()
     files = largest_running(args.files)
     run_lines(sessions(decode_for_ingest(files[0])))  # warm up: profile compile, imports
@@ -125,6 +137,30 @@ def main() -> None:
     print(f"\nwhole ingest path vs fitparse decode alone: {totals['fitparse'] / ours:.1f}x")
     stages = {k: v for k, v in totals.items() if k != "fitparse" and v}
     print(f"slowest stage: {max(stages, key=stages.get)}")
+    season()
+
+
+def season() -> None:
+    """A season through the whole pipeline: the 78 demo files (2 athletes, 10 weeks) into a
+    fresh journal (sessions, outbox, daily load, alerts), InfluxDB not configured."""
+    from sensorhub.config import load_config
+    from sensorhub.pipeline import Pipeline
+
+    with tempfile.TemporaryDirectory() as home:
+        cfg = load_config(ROOT / "fixtures" / "sensorhub.toml", home)
+        pipe = Pipeline(cfg)
+        t0 = time.perf_counter()
+        report = pipe.ingest([ROOT / "fixtures" / "fit"])
+        total = time.perf_counter() - t0
+        n = pipe.journal.db.execute("SELECT SUM(n_records) FROM sources").fetchone()[0]
+    print(
+        f"\nseason: {len(report.files)} files, {n} records through the whole pipeline in {total:.2f} s "
+        f"({len(report.files) / total:.1f} files/s, {n / total:,.0f} records/s)"
+    )
+    for stage, secs in pipe.timings.items():
+        print(f"  {stage:<10}{secs:>8.3f} s{n / secs:>14,.0f} records/s")
+    rest = total - sum(pipe.timings.values())
+    print(f"  {'journal+load+alerts':<10}{rest:>8.3f} s")
 
 
 if __name__ == "__main__":
