@@ -64,14 +64,23 @@ def ingest(
     side: Annotated[
         str | None, typer.Option(help="IMU files: leg of a single foot/shank pod (L or R).")
     ] = None,
+    right: Annotated[
+        Path | None, typer.Option(help="IMU: the right pod's recording; PATH is the left pod's.")
+    ] = None,
 ) -> None:
     """Ingest files: journal, sessions, daily load; ship to InfluxDB when configured.
 
     FIT files (*.fit) always; IMU recordings (Polar Sensor Logger *ACC*.txt, or CSV with a
-    `time` column and acc_*_g / gyr_*_dps columns) with --placement.
+    `time` column and acc_*_g / gyr_*_dps columns) with --placement; two pods (one per leg)
+    as `--placement shank LEFT --right RIGHT`.
     """
     cfg = state.config()
-    pipe = Pipeline(cfg, athlete=athlete, placement=placement, side=side)
+    if right and (len(paths) != 1 or placement not in ("shank", "foot")):
+        err.print(
+            "--right pairs one left-pod file with one right-pod file (--placement shank|foot)"
+        )
+        raise typer.Exit(2)
+    pipe = Pipeline(cfg, athlete=athlete, placement=placement, side=side, right=right)
     files = find_inputs(paths, imu=placement is not None)
     if len(files) > 1 and sys.stderr.isatty():
         with _progress() as bar:
@@ -287,6 +296,7 @@ from .cli_live import register as _register_live  # noqa: E402 - needs `app` def
 
 _register_live(app)
 
+
 @app.command()
 def alerts(
     athlete: Annotated[str | None, typer.Option(help="Only this athlete.")] = None,
@@ -328,8 +338,11 @@ def alerts(
         _print_frame(df[cols], csv, title="alerts")
     q = engine.store.webhook_stats()
     if q["waiting"] and not csv:
-        out.print(f"webhook queue: {q['waiting']} waiting" +
-                  (f", last error: {q['last_error']}" if q["last_error"] else ""), markup=False)
+        out.print(
+            f"webhook queue: {q['waiting']} waiting"
+            + (f", last error: {q['last_error']}" if q["last_error"] else ""),
+            markup=False,
+        )
 
 
 @app.command()

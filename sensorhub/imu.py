@@ -71,13 +71,24 @@ def _gyro_sibling(acc: Path) -> Path | None:
     return g if g.exists() else None
 
 
-def imu_session(rec: ImuRecording, placement: str, side: str | None = None) -> ImuSession:
-    """Run the gait engine on one recording and place its steps in UTC."""
+def imu_session(
+    rec: ImuRecording, placement: str, side: str | None = None, right: ImuRecording | None = None
+) -> ImuSession:
+    """Run the gait engine on one recording and place its steps in UTC.
+
+    With ``right``, ``rec`` is the left pod and ``right`` the right one (two shank or foot
+    pods): both are put on the left pod's time line and every step gets its side.
+    """
     if placement not in PLACEMENTS:
         raise ImuInputError(f"placement must be one of {PLACEMENTS}, not {placement!r}")
-    if rec.start_utc is None or pd.isna(rec.start_utc):
-        raise ImuInputError("recording has no absolute start time")
-    res = analyse(rec.frame, placement, side=side)
+    for r in (rec, right):
+        if r is not None and (r.start_utc is None or pd.isna(r.start_utc)):
+            raise ImuInputError("recording has no absolute start time")
+    right_frame = None
+    if right is not None:
+        offset = (pd.Timestamp(right.start_utc) - pd.Timestamp(rec.start_utc)).total_seconds()
+        right_frame = right.frame.assign(t_s=right.frame["t_s"] + offset)
+    res = analyse(rec.frame, placement, side=side, right=right_frame)
     steps = res.contacts
     t0 = pd.Timestamp(rec.start_utc).tz_convert("UTC")
     duration = float(rec.frame["t_s"].iloc[-1]) if len(rec.frame) else 0.0

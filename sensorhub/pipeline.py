@@ -38,7 +38,14 @@ FIT_SUFFIXES = {".fit"}
 REST_TAIL_DAYS = 42
 MAX_NOTES = 3
 # FIT messages the pipeline reads (the others stay undecoded in the lazy FitMessages).
-PIPELINE_MESSAGES = ("file_id", "device_info", "user_profile", "sport", "session", "record")  # warnings shown in a file's one-line report
+PIPELINE_MESSAGES = (
+    "file_id",
+    "device_info",
+    "user_profile",
+    "sport",
+    "session",
+    "record",
+)  # warnings shown in a file's one-line report
 
 
 @dataclass
@@ -105,6 +112,7 @@ class Pipeline:
         now: the current time, injectable for tests.
         placement: where an IMU pod sat (``foot``, ``shank``, ``sacrum``); IMU files need it.
         side: the leg of a single shank/foot pod (``L``/``R``), when known.
+        right: the right pod's recording when the IMU file ingested is the left pod's.
     """
 
     def __init__(
@@ -115,10 +123,12 @@ class Pipeline:
         now: pd.Timestamp | None = None,
         placement: str | None = None,
         side: str | None = None,
+        right: Path | None = None,
     ) -> None:
         self.cfg = cfg
         self.placement = placement
         self.side = side
+        self.right = Path(right) if right else None
         self.journal = journal or Journal(cfg.journal_path)
         self.athlete_override = athlete
         self.now = now
@@ -159,6 +169,10 @@ class Pipeline:
         if self.journal.source_by_sha(sha):
             return FileResult(path, "duplicate", "already ingested (same bytes)"), {}
         if path.suffix.lower() in IMU_SUFFIXES:
+            if self.right:  # a left/right pair is one source: both files' bytes identify it
+                sha = hashlib.sha256((sha + sha256_of(self.right)).encode()).hexdigest()
+                if self.journal.source_by_sha(sha):
+                    return FileResult(path, "duplicate", "already ingested (same pod pair)"), {}
             return self.ingest_imu(path, sha)
         t0 = time.perf_counter()
         msgs = drivers.fit.decode(path)
@@ -281,7 +295,8 @@ class Pipeline:
                 "IMU recording: say where the pod was with --placement foot|shank|sacrum"
             )
         rec = read_recording(path)
-        ses = imu_session(rec, self.placement, self.side)
+        right = read_recording(self.right) if self.right else None
+        ses = imu_session(rec, self.placement, self.side, right)
         athlete = self.cfg.athlete(self.athlete_override or self.cfg.default_athlete)
         duration_min = ses.summary["duration_s"] / 60.0
         load, method = loadlib.session_load(

@@ -164,3 +164,41 @@ def test_polar_sensor_logger_export_goes_through_ingest(tmp_path, cfg):
     assert s["start"].startswith("2026-01-07T06:30:00")
     truth = pd.read_csv(ROOT / "fixtures/imu/sacrum_200hz.events.csv")
     assert json.loads(s["summary"])["n_steps"] == len(truth)
+
+
+def test_two_shank_pods_as_two_files_give_one_session_with_sides(tmp_path, cfg):
+    from .gait_helpers import load_generator
+
+    gen = load_generator()
+    left, right, truth = gen.two_pods("shank", duration_s=30.0, fs=500.0)
+    paths = []
+    for name, frame, start in (
+        ("left", left, "2026-01-08T07:00:00Z"),
+        ("right", right, "2026-01-08T07:00:00Z"),
+    ):
+        f = frame.copy()
+        f.insert(
+            0,
+            "time",
+            (pd.Timestamp(start) + pd.to_timedelta(f["t_s"], unit="s")).dt.strftime(
+                "%Y-%m-%dT%H:%M:%S.%fZ"
+            ),
+        )
+        paths.append(tmp_path / f"{name}.csv")
+        f.drop(columns="t_s").to_csv(paths[-1], index=False)
+    pipe = Pipeline(cfg, placement="shank", right=paths[1], now=NOW)
+    r = pipe.ingest([paths[0]]).files[0]
+    assert r.status == "ingested", r.line()
+    summary = json.loads(pipe.journal.sessions()["summary"].iloc[0])
+    gl, gr = truth[truth.side == "L"].gct_ms.mean(), truth[truth.side == "R"].gct_ms.mean()
+    assert summary["gct_ms_left"] == pytest.approx(gl, abs=8)
+    assert summary["gct_ms_right"] == pytest.approx(gr, abs=8)
+    assert summary["gct_si_pct"] == pytest.approx((gl - gr) / (0.5 * (gl + gr)) * 100, abs=3)
+    strides = [
+        ln for b in pipe.journal.outbox() if b.measurement == "stride" for ln in b.body.splitlines()
+    ]
+    assert (
+        sum(",side=L " in ln for ln in strides) > 0 and sum(",side=R " in ln for ln in strides) > 0
+    )
+    again = Pipeline(cfg, placement="shank", right=paths[1], now=NOW).ingest([paths[0]]).files[0]
+    assert again.status == "duplicate"
