@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import find_peaks
 
 from . import signal as sg
 from .base import ContactDetector
@@ -46,11 +45,11 @@ class FootGyroDetector(ContactDetector):
 
     def _detect_segment(self, t, sig, fs) -> pd.DataFrame:
         w = sg.lowpass(sig["gyr_ml_dps"], fs, self.lowpass_hz)
-        sw, _ = find_peaks(w, height=self.min_swing_dps, distance=int(self.min_stride_s * fs))
+        sw, _ = sg.find_peaks(w, height=self.min_swing_dps, distance=int(self.min_stride_s * fs))
         ics, tos = [], []
         for p, q in zip(sw[:-1], sw[1:], strict=True):
             a, b = p, min(p + int(self.ic_window_s * fs), q)
-            mins, _ = find_peaks(-w[a:b], prominence=0.1 * w[p])
+            mins, _ = sg.find_peaks(-w[a:b], prominence=0.1 * w[p])
             if mins.size == 0:
                 continue
             ic = a + sg.parabolic(w[a:b], int(mins[0]))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import find_peaks
 
 from . import signal as sg
 from .base import ContactDetector
@@ -69,7 +68,7 @@ class ShankDetector(ContactDetector):
                              "to_s": np.interp(to - self.to_lag_s * fs, grid, t)})
 
     def _impacts(self, norm: np.ndarray, fs: float) -> np.ndarray:
-        pk, props = find_peaks(norm, height=self.min_peak_g,
+        pk, props = sg.find_peaks(norm, height=self.min_peak_g,
                                distance=max(int(self.min_stride_s * fs), 1))
         if pk.size == 0:
             return pk

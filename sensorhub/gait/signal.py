@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import butter, sosfiltfilt
 
 from .errors import GaitError, SamplingRateError
 
@@ -103,8 +102,18 @@ def lowpass(x: np.ndarray, fs_hz: float, fc_hz: float, order: int = 2) -> np.nda
     """Zero-lag Butterworth low-pass (filtfilt); returns ``x`` unchanged if too short."""
     if fc_hz >= 0.45 * fs_hz or len(x) < 20:
         return np.asarray(x, float)
+    from scipy.signal import butter, sosfiltfilt  # see find_peaks: imported on first use
+
     sos = butter(order, fc_hz / (fs_hz / 2), output="sos")
     return sosfiltfilt(sos, x, axis=0)
+
+
+def find_peaks(x: np.ndarray, **settings) -> tuple[np.ndarray, dict]:
+    """``scipy.signal.find_peaks``, imported on first use: scipy.signal takes most of a
+    second to import, and most ``sensorhub`` commands never analyse IMU data."""
+    from scipy.signal import find_peaks as scipy_find_peaks
+
+    return scipy_find_peaks(x, **settings)
 
 
 def crossings(x: np.ndarray, level: float, rising: bool) -> np.ndarray:
