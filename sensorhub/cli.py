@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .config import Config, ConfigError, load_config
+from .load import LOAD_COLUMNS
 from .pipeline import FileResult, Pipeline, find_inputs
 from .store import Journal
 
@@ -22,8 +23,6 @@ app = typer.Typer(help="Running data from wearables into load monitoring.", no_a
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
-LOAD_COLUMNS = ["daily_load", "acute", "chronic", "acwr_rac", "acwr_rau", "acwr_ewma",
-                "monotony", "strain", "ctl", "atl", "tsb"]  # fmt: skip
 ACWR_COLUMNS = {"acwr_rac", "acwr_rau", "acwr_ewma"}
 
 
@@ -201,7 +200,7 @@ def load_cmd(
         df = journal.daily_load(a)
         if df.empty:
             continue
-        df = df[LOAD_COLUMNS].tail(days) if days else df[LOAD_COLUMNS]
+        df = df[list(LOAD_COLUMNS)].tail(days) if days else df[list(LOAD_COLUMNS)]
         df.insert(0, "day", df.index.strftime("%Y-%m-%d"))
         if csv:
             df.insert(0, "athlete", a)

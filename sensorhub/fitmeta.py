@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from drivers.fit import FitMessages
 
 from .config import Athlete
+from .values import finite_number
 
 
 def fit_file_id(msgs: FitMessages) -> str | None:
@@ -39,7 +39,7 @@ def device_serials(msgs: FitMessages) -> list[str]:
     for name in ("file_id", "device_info"):
         df = msgs.frame(name)
         if "serial_number" in df:
-            out += [str(int(s)) for s in df["serial_number"].dropna() if _is_number(s)]
+            out += [str(int(s)) for s in df["serial_number"].dropna() if finite_number(s)]
     return list(dict.fromkeys(out))
 
 
@@ -61,9 +61,5 @@ def hr_params(athlete: Athlete, msgs: FitMessages) -> tuple[float | None, float 
     return rest, hrmax, sex
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float | np.integer | np.floating) and bool(np.isfinite(v))
-
-
 def _positive(v: Any) -> float | None:
-    return float(v) if _is_number(v) and float(v) > 0 else None
+    return float(v) if finite_number(v) and float(v) > 0 else None

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from drivers.imu import ImuRecording, read_imu_csv, read_polar_pair
 
 from .gait import analyse
+from .values import finite_number
 
 IMU_SUFFIXES = {".txt", ".csv"}
 PLACEMENTS = ("foot", "shank", "sacrum")
@@ -97,10 +97,8 @@ def imu_session(
         {c: steps[c].to_numpy(float) for c in STRIDE_FIELDS if c in steps}, index=index
     )
     strides["side"] = steps["side"].to_numpy() if "side" in steps else None
-    summary = {k: float(res.summary[k]) for k in SUMMARY_FIELDS if _finite(res.summary.get(k))}
+    summary = {
+        k: float(res.summary[k]) for k in SUMMARY_FIELDS if finite_number(res.summary.get(k))
+    }
     summary.update(duration_s=duration, elapsed_s=duration, records=int(len(strides)))
     return ImuSession(t0, t0 + pd.Timedelta(seconds=duration), strides, summary, list(res.warnings))
-
-
-def _finite(v: object) -> bool:
-    return isinstance(v, int | float | np.integer | np.floating) and bool(np.isfinite(v))

@@ -15,6 +15,8 @@ import pandas as pd
 
 from drivers.fit import FitMessages
 
+from .gait import balance, symmetry_index
+
 SEMICIRCLE_DEG = 180.0 / 2**31
 RUNNING_SPORTS = {"running", "walking", "hiking", "training", "generic"}
 # Timestamps outside this range are device clock faults, not data (FIT epoch is 1989-12-31).
@@ -214,12 +216,6 @@ def _file_sport(msgs: FitMessages) -> str:
     return "generic"
 
 
-def symmetry_index(left: float, right: float) -> float:
-    """Symmetry index SI = (L − R) / (0.5 (L + R)) × 100 (Robinson et al. 1987), in %."""
-    mean = 0.5 * (left + right)
-    return float("nan") if not mean else (left - right) / mean * 100.0
-
-
 def asymmetry(run: pd.DataFrame) -> dict[str, float]:
     """Session asymmetry from GCT balance and from any left/right field pairs.
 
@@ -243,5 +239,5 @@ def asymmetry(run: pd.DataFrame) -> dict[str, float]:
                 out[f"{name}_si_pct"] = symmetry_index(left, right)
                 if name == "gct" and "gct_si_pct" not in out:
                     out["gct_si_pct"] = symmetry_index(left, right)
-                    out["gct_balance_left_pct"] = left / (left + right) * 100.0
+                    out["gct_balance_left_pct"] = balance(left, right)
     return out

@@ -165,7 +165,8 @@ class Pipeline:
         """Ingest one FIT file; returns the result and {athlete: earliest session start}."""
         if not path.is_file():
             return FileResult(path, "failed", "no such file"), {}
-        sha = sha256_of(path)
+        data = path.read_bytes()  # read once: hashed here, decoded below
+        sha = hashlib.sha256(data).hexdigest()
         if self.journal.source_by_sha(sha):
             return FileResult(path, "duplicate", "already ingested (same bytes)"), {}
         if path.suffix.lower() in IMU_SUFFIXES:
@@ -175,7 +176,7 @@ class Pipeline:
                     return FileResult(path, "duplicate", "already ingested (same pod pair)"), {}
             return self.ingest_imu(path, sha)
         t0 = time.perf_counter()
-        msgs = drivers.fit.decode(path)
+        msgs = drivers.fit.decode(data)
         for name in PIPELINE_MESSAGES:  # frames are built lazily: count building as decoding
             msgs.frame(name)
         t1 = time.perf_counter()

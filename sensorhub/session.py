@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .normalise import SessionFrame, asymmetry
+from .values import finite_number
 
 # Running-dynamics columns averaged over moving samples (value > 0) for the session summary.
 DYNAMICS = [
@@ -63,7 +64,7 @@ def summarise(sf: SessionFrame) -> dict[str, Any]:
 def _first(*values: Any) -> float | None:
     """The first value that is a finite number (FIT fields can be missing or arrays)."""
     for v in values:
-        if isinstance(v, int | float | np.integer | np.floating) and np.isfinite(v):
+        if finite_number(v):
             return float(v)
     return None
 

@@ -50,6 +50,18 @@ def cfg(home: Path) -> Config:
 
 
 @pytest.fixture
+def own_influxd(home: Path, tmp_path: Path, db_name: str, monkeypatch: pytest.MonkeyPatch):
+    """A private influxd a test may stop and start (InfluxDB going away), with the
+    SENSORHUB_INFLUX_* variables pointing at it; stopped after the test."""
+    server = InfluxServer(tmp_path / "own-influxd")
+    server.start()
+    monkeypatch.setenv("SENSORHUB_INFLUX_URL", server.url)
+    monkeypatch.setenv("SENSORHUB_INFLUX_DB", db_name)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def influx_cfg(
     home: Path, influxd: InfluxServer, db_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> Config:

@@ -61,33 +61,24 @@ def test_reingest_changes_nothing(influx_cfg, influxd, db_name):
 
 
 @pytest.mark.influx
-def test_influx_down_then_back_every_point_arrives_once(home, tmp_path, monkeypatch, db_name):
+def test_influx_down_then_back_every_point_arrives_once(home, own_influxd, db_name):
     from sensorhub.config import load_config
 
-    from .influxd import InfluxServer
-
-    server = InfluxServer(tmp_path / "own-influxd")
-    server.start()
-    monkeypatch.setenv("SENSORHUB_INFLUX_URL", server.url)
-    monkeypatch.setenv("SENSORHUB_INFLUX_DB", db_name)
+    server = own_influxd
     cfg = load_config(home=home)
-    try:
-        Pipeline(cfg).ingest([shared_dir("fit", GARMIN920)])
-        server.stop()  # InfluxDB goes away between two syncs
-        report = Pipeline(cfg).ingest([shared_dir("fit", STRYD)])
-        assert report.files[0].status == "ingested"
-        assert not report.flush.ok and "unreachable" in report.flush.errors[0]
-        waiting = Pipeline(cfg).journal.outbox_stats()
-        assert waiting["points"] > 4900
+    Pipeline(cfg).ingest([shared_dir("fit", GARMIN920)])
+    server.stop()  # InfluxDB goes away between two syncs
+    report = Pipeline(cfg).ingest([shared_dir("fit", STRYD)])
+    assert report.files[0].status == "ingested"
+    assert not report.flush.ok and "unreachable" in report.flush.errors[0]
+    waiting = Pipeline(cfg).journal.outbox_stats()
+    assert waiting["points"] > 4900
 
-        server.start()
-        flushed = Pipeline(cfg).flush()
-        assert flushed.ok and flushed.sent_points == waiting["points"]
-        n_run = len(all_points(server, db_name, "run"))
-        assert (
-            n_run
-            == oracle(STRYD)["record"]["n_messages"] + oracle(GARMIN920)["record"]["n_messages"]
-        )
-        assert Pipeline(cfg).flush().sent_points == 0  # nothing left, nothing sent twice
-    finally:
-        server.stop()
+    server.start()
+    flushed = Pipeline(cfg).flush()
+    assert flushed.ok and flushed.sent_points == waiting["points"]
+    n_run = len(all_points(server, db_name, "run"))
+    assert (
+        n_run == oracle(STRYD)["record"]["n_messages"] + oracle(GARMIN920)["record"]["n_messages"]
+    )
+    assert Pipeline(cfg).flush().sent_points == 0  # nothing left, nothing sent twice

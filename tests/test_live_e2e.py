@@ -193,13 +193,8 @@ def test_disconnect_and_malformed_notifications(influx_cfg, influxd, db_name):
 
 
 @pytest.mark.influx
-def test_influxdb_down_for_a_while_loses_nothing(home, tmp_path, monkeypatch, db_name):
-    from .influxd import InfluxServer
-
-    server = InfluxServer(tmp_path / "own-influxd")
-    server.start()
-    monkeypatch.setenv("SENSORHUB_INFLUX_URL", server.url)
-    monkeypatch.setenv("SENSORHUB_INFLUX_DB", db_name)
+def test_influxdb_down_for_a_while_loses_nothing(home, own_influxd, db_name):
+    server = own_influxd
     cfg = load_config(home=home)
 
     async def main():
@@ -218,11 +213,8 @@ def test_influxdb_down_for_a_while_loses_nothing(home, tmp_path, monkeypatch, db
         await live.close()
         return memory, live, down
 
-    try:
-        memory, live, (failed, backlog) = asyncio.run(main())
-        assert failed > 0 and backlog > 0
-        check_run_points(server, db_name, memory)
-        check_strides(server, db_name, live)
-        assert Journal(cfg.journal_path).outbox_stats()["batches"] == 0
-    finally:
-        server.stop()
+    memory, live, (failed, backlog) = asyncio.run(main())
+    assert failed > 0 and backlog > 0
+    check_run_points(server, db_name, memory)
+    check_strides(server, db_name, live)
+    assert Journal(cfg.journal_path).outbox_stats()["batches"] == 0

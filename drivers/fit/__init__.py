@@ -18,9 +18,9 @@ from .result import FitMessages
 __all__ = ["FitError", "FitMessages", "decode", "decode_fast", "decode_with_fitparse"]
 
 
-def decode(path: str | Path, *, backend: Literal["fast", "fitparse"] = "fast",
+def decode(source: str | Path | bytes, *, backend: Literal["fast", "fitparse"] = "fast",
            crc: CrcPolicy = "warn") -> FitMessages:
-    """Decode every message of a FIT file (chained parts included).
+    """Decode every message of a FIT file (a path, or its bytes), chained parts included.
 
     Raises :class:`FitError` when nothing can be decoded; a file damaged part-way
     returns what came before the damage with ``partial`` set and ``error`` saying where.
@@ -28,7 +28,7 @@ def decode(path: str | Path, *, backend: Literal["fast", "fitparse"] = "fast",
     (``"raise"``) or not checked (``"ignore"``).
     """
     if backend == "fitparse":
-        return decode_with_fitparse(path)
+        return decode_with_fitparse(source)
     if backend != "fast":
         raise ValueError(f"unknown FIT backend {backend!r} (use 'fast' or 'fitparse')")
-    return decode_fast(path, crc=crc)
+    return decode_fast(source, crc=crc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -15,27 +16,27 @@ from .errors import FitError
 from .result import FitMessages
 
 
-def decode_with_fitparse(path: str | Path) -> FitMessages:
-    """Decode ``path`` with fitparse into :class:`FitMessages` (see its contract)."""
-    path = Path(path)
-    if path.stat().st_size == 0:
+def decode_with_fitparse(source: str | Path | bytes) -> FitMessages:
+    """Decode a FIT file (path or bytes) with fitparse into :class:`FitMessages` (see its contract)."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if not data:
         raise FitError("empty file")
     try:
-        return _decode(path, check_crc=True)
+        return _decode(data, check_crc=True)
     except FitCRCError as exc:
-        out = _decode(path, check_crc=False)
+        out = _decode(data, check_crc=False)
         out.warnings.insert(0, f"CRC mismatch ({exc})")
         return out
 
 
-def _decode(path: Path, check_crc: bool) -> FitMessages:
+def _decode(data: bytes, check_crc: bool) -> FitMessages:
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     units: dict[tuple[str, str], str] = {}
     local_time: set[tuple[str, str]] = set()
     utc_time: set[tuple[str, str]] = set()
     out = FitMessages()
     try:
-        ff = fitparse.FitFile(str(path), check_crc=check_crc)
+        ff = fitparse.FitFile(io.BytesIO(data), check_crc=check_crc)
     except FitHeaderError as exc:
         raise FitError(f"not a FIT file ({exc})") from None
     except FitEOFError:
