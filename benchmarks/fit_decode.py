@@ -40,8 +40,16 @@ GOAL_FILE = FILES[0]
 GOAL_RECORDS_S = 1_000_000
 GOAL_VS_FITPARSE = 50.0
 #: Frames the ingest path reads (sensorhub.normalise and sensorhub.pipeline, plus lap/event).
-INGEST_FRAMES = ("record", "session", "lap", "file_id", "device_info", "sport",
-                 "user_profile", "event")
+INGEST_FRAMES = (
+    "record",
+    "session",
+    "lap",
+    "file_id",
+    "device_info",
+    "sport",
+    "user_profile",
+    "event",
+)
 
 
 def fast_full(path: Path) -> None:
@@ -81,15 +89,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", default=FILES)
     ap.add_argument("--reps", type=int, default=15, help="repetitions for the fast decoder (best)")
-    ap.add_argument("--warmup", type=int, default=3,
-                    help="untimed runs first (steady state of a service that ingests many files)")
+    ap.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="untimed runs first (steady state of a service that ingests many files)",
+    )
     ap.add_argument("--fitparse-reps", type=int, default=1)
     ap.add_argument("--garmin-reps", type=int, default=1)
     args = ap.parse_args()
     fast_full(FIT_DIR / args.files[0])  # warm up: profile compile, numpy tables
-    head = (f"{'file':<44} {'records':>8} {'full rec/s':>12} {'ingest rec/s':>13} "
-            f"{'fitparse rec/s':>15} {'garmin rec/s':>13} {'full/fitparse':>14} "
-            f"{'full/garmin':>12}")
+    head = (
+        f"{'file':<44} {'records':>8} {'full rec/s':>12} {'ingest rec/s':>13} "
+        f"{'fitparse rec/s':>15} {'garmin rec/s':>13} {'full/fitparse':>14} "
+        f"{'full/garmin':>12}"
+    )
     print(head)
     print("-" * len(head))
     results = {}
@@ -101,18 +115,25 @@ def main() -> None:
         t_fp = _best(decode_with_fitparse, path, args.fitparse_reps)
         t_g = _best(_garmin, path, args.garmin_reps)
         results[rel] = (n / t_full, n / t_ing, t_fp / t_full)
-        print(f"{rel[-44:]:<44} {n:>8} {n / t_full:>12,.0f} {n / t_ing:>13,.0f} "
-              f"{n / t_fp:>15,.0f} {n / t_g:>13,.0f} {t_fp / t_full:>13.1f}x "
-              f"{t_g / t_full:>11.1f}x", flush=True)
+        print(
+            f"{rel[-44:]:<44} {n:>8} {n / t_full:>12,.0f} {n / t_ing:>13,.0f} "
+            f"{n / t_fp:>15,.0f} {n / t_g:>13,.0f} {t_fp / t_full:>13.1f}x "
+            f"{t_g / t_full:>11.1f}x",
+            flush=True,
+        )
     print()
     if GOAL_FILE in results:
         full, ingest, _ = results[GOAL_FILE]
-        print(f"goal ≥ {GOAL_RECORDS_S:,} records/s on {Path(GOAL_FILE).name}: "
-              f"full {full:,.0f} ({_verdict(full >= GOAL_RECORDS_S)}), "
-              f"ingest {ingest:,.0f} ({_verdict(ingest >= GOAL_RECORDS_S)})")
+        print(
+            f"goal ≥ {GOAL_RECORDS_S:,} records/s on {Path(GOAL_FILE).name}: "
+            f"full {full:,.0f} ({_verdict(full >= GOAL_RECORDS_S)}), "
+            f"ingest {ingest:,.0f} ({_verdict(ingest >= GOAL_RECORDS_S)})"
+        )
     worst = min(r[2] for r in results.values())
-    print(f"goal ≥ {GOAL_VS_FITPARSE:.0f}x fitparse on every file (full decode): "
-          f"worst {worst:.1f}x ({_verdict(worst >= GOAL_VS_FITPARSE)})")
+    print(
+        f"goal ≥ {GOAL_VS_FITPARSE:.0f}x fitparse on every file (full decode): "
+        f"worst {worst:.1f}x ({_verdict(worst >= GOAL_VS_FITPARSE)})"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ the same samples, the minimum work any filtering detector does.
 
     .venv/bin/python benchmarks/gait.py [--minutes 60] [--fs 500]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,10 +66,14 @@ def main() -> None:
     print(f"signal: {args.minutes:.0f} min, {args.fs:.0f} Hz, {len(left)} samples per pod")
     print(f"steps found (two shank pods): {res.summary['n_steps']} of {len(truth)}")
     print(f"baseline filtfilt, 2 pods x 3 axes: {t_base:.3f} s = {dur / t_base:,.0f}x real time")
-    print(f"analyse, two shank pods:           {t_pair:.3f} s = {dur / t_pair:,.0f}x real time "
-          f"({t_pair / t_base:.2f}x baseline)")
-    print(f"analyse, one sacral pod:           {t_sac:.3f} s = {dur / t_sac:,.0f}x real time "
-          f"({t_sac / t_base:.2f}x baseline)")
+    print(
+        f"analyse, two shank pods:           {t_pair:.3f} s = {dur / t_pair:,.0f}x real time "
+        f"({t_pair / t_base:.2f}x baseline)"
+    )
+    print(
+        f"analyse, one sacral pod:           {t_sac:.3f} s = {dur / t_sac:,.0f}x real time "
+        f"({t_sac / t_base:.2f}x baseline)"
+    )
     print(f"goal >= 2000x real time (two pods): {'met' if dur / t_pair >= 2000 else 'NOT met'}")
 
 

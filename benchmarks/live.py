@@ -43,11 +43,16 @@ from sensorhub.config import load_config  # noqa: E402
 
 # name, kind, athlete, placement, rate (Hz)
 SENSORS = [
-    ("Foot A", "rsc", "a", "foot", 4), ("Foot B", "rsc", "b", "foot", 2),
+    ("Foot A", "rsc", "a", "foot", 4),
+    ("Foot B", "rsc", "b", "foot", 2),
     ("Foot C", "rsc", "c", "foot", 1),
-    ("HR A", "hr", "a", "chest", 1), ("HR B", "hr", "b", "chest", 1), ("HR C", "hr", "c", "chest", 1),
-    ("Pod AL", "pmd", "a", "left_shank", 200), ("Pod AR", "pmd", "a", "right_shank", 200),
-    ("Pod B", "pmd", "b", "sacrum", 104), ("Pod C", "pmd", "c", "chest", 52),
+    ("HR A", "hr", "a", "chest", 1),
+    ("HR B", "hr", "b", "chest", 1),
+    ("HR C", "hr", "c", "chest", 1),
+    ("Pod AL", "pmd", "a", "left_shank", 200),
+    ("Pod AR", "pmd", "a", "right_shank", 200),
+    ("Pod B", "pmd", "b", "sacrum", 104),
+    ("Pod C", "pmd", "c", "chest", 52),
 ]
 
 
@@ -64,8 +69,14 @@ def imu_frames(seconds: float):
     left, right, _ = gen.two_pods("shank", duration_s=seconds, fs=200.0)
     sacrum = gen.sacrum(gen.schedule(seconds), fs=104.0, duration_s=seconds)
     t52 = np.arange(0, seconds, 1 / 52)
-    chest = pd.DataFrame({"t_s": t52, "acc_v_g": 1 + 0.1 * np.sin(t52 * 18),
-                          "acc_ap_g": 0.0 * t52, "acc_ml_g": 0.0 * t52})
+    chest = pd.DataFrame(
+        {
+            "t_s": t52,
+            "acc_v_g": 1 + 0.1 * np.sin(t52 * 18),
+            "acc_ap_g": 0.0 * t52,
+            "acc_ml_g": 0.0 * t52,
+        }
+    )
     return {"Pod AL": left, "Pod AR": right, "Pod B": sacrum, "Pod C": chest}
 
 
@@ -82,9 +93,17 @@ async def emulators(port: int, seconds: float) -> None:
         else:
             n = int(seconds * rate)
             k = np.arange(n)
-            df = pd.DataFrame({"t_s": k / rate, "speed_mps": 3.0 + 0.001 * k,
-                               "cadence_spm": 170.0, "stride_m": 2.2, "distance_m": 3.0 * k / rate,
-                               "hr_bpm": 150.0, "rr_s": [(0.4,)] * n})
+            df = pd.DataFrame(
+                {
+                    "t_s": k / rate,
+                    "speed_mps": 3.0 + 0.001 * k,
+                    "cadence_spm": 170.0,
+                    "stride_m": 2.2,
+                    "distance_m": 3.0 * k / rate,
+                    "hr_bpm": 150.0,
+                    "rr_s": [(0.4,)] * n,
+                }
+            )
             (rig.footpod if kind == "rsc" else rig.strap)(name, address(i), df)
     await rig.expose(f"tcp-server:_:{port}")
     await rig.start()
@@ -99,8 +118,9 @@ async def collect(mode: str, port: int, seconds: float, cfg) -> dict:
     from sensorhub.collect.bumble_transport import BumbleTransport
     from sensorhub.live import LiveSink
 
-    devices = [DeviceSpec(name, athlete, kind, placement)
-               for name, kind, athlete, placement, _ in SENSORS]
+    devices = [
+        DeviceSpec(name, athlete, kind, placement) for name, kind, athlete, placement, _ in SENSORS
+    ]
     sink = MemorySink() if mode == "baseline" else LiveSink(cfg, devices, flush_interval_s=0.5)
     if mode == "live":
         await sink.start()
@@ -113,9 +133,11 @@ async def collect(mode: str, port: int, seconds: float, cfg) -> dict:
     await asyncio.sleep(seconds)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     await col.stop()
-    out = {"cpu_pct": 100.0 * cpu / wall,
-           "samples": sum(s.samples for s in col.stats.values()),
-           "errors": sum(s.parse_errors for s in col.stats.values())}
+    out = {
+        "cpu_pct": 100.0 * cpu / wall,
+        "samples": sum(s.samples for s in col.stats.values()),
+        "errors": sum(s.parse_errors for s in col.stats.values()),
+    }
     if mode == "live":
         await sink.close()
         stats = sink.writer.stats
@@ -131,8 +153,11 @@ def phase(mode: str, seconds: float, cfg) -> dict:
     from tests.influxd import free_port
 
     port = free_port()
-    child = subprocess.Popen([sys.executable, __file__, "--emulators", str(port),
-                              "--seconds", str(seconds + 15)], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--emulators", str(port), "--seconds", str(seconds + 15)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert child.stdout.readline().strip() == "ready"
         return asyncio.run(collect(mode, port, seconds, cfg))
@@ -167,18 +192,24 @@ def main() -> None:
         finally:
             if server:
                 server.stop()
-    print(f"{len(SENSORS)} devices, {args.seconds:.0f} s, samples baseline {base['samples']} "
-          f"live {live['samples']} (malformed {live['errors']})")
+    print(
+        f"{len(SENSORS)} devices, {args.seconds:.0f} s, samples baseline {base['samples']} "
+        f"live {live['samples']} (malformed {live['errors']})"
+    )
     for kind in ("run", "stride"):
         if kind in live:
             n, p50, p99 = live[kind]
             what = "notification" if kind == "run" else "step end"
-            print(f"{kind:6s} {what} -> InfluxDB ack: n={n} p50 {p50:.0f} ms  p99 {p99:.0f} ms"
-                  f"  (goal p99 <= 1000 ms)")
+            print(
+                f"{kind:6s} {what} -> InfluxDB ack: n={n} p50 {p50:.0f} ms  p99 {p99:.0f} ms"
+                f"  (goal p99 <= 1000 ms)"
+            )
     print(f"points sent {live.get('sent_points', 0)}, steps {live.get('steps', 0)}")
-    print(f"collector CPU: baseline (memory sink) {base['cpu_pct']:.1f} %, live "
-          f"{live['cpu_pct']:.1f} % of one core (goal <= 15 %); ratio live/baseline "
-          f"{live['cpu_pct'] / max(base['cpu_pct'], 1e-9):.2f}x")
+    print(
+        f"collector CPU: baseline (memory sink) {base['cpu_pct']:.1f} %, live "
+        f"{live['cpu_pct']:.1f} % of one core (goal <= 15 %); ratio live/baseline "
+        f"{live['cpu_pct'] / max(base['cpu_pct'], 1e-9):.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,12 @@ DS = {"type": "influxdb", "uid": "sensorhub-influxdb"}
 ATHLETE = '"athlete" =~ /^$athlete$/'
 SCHEMA_VERSION = 39
 TAGS = ["sensorhub"]
-BOARD = {"squad": "sensorhub-squad", "athlete": "sensorhub-athlete", "run": "sensorhub-run",
-         "live": "sensorhub-live"}  # fmt: skip
+BOARD = {
+    "squad": "sensorhub-squad",
+    "athlete": "sensorhub-athlete",
+    "run": "sensorhub-run",
+    "live": "sensorhub-live",
+}
 
 # -- building blocks -----------------------------------------------------------------------
 
@@ -40,9 +44,18 @@ def thresholds(*steps: tuple[float | None, str]) -> dict:
 
 def link(title: str, url: str) -> dict:
     """A panel/data link (all keys the dashboard schema requires)."""
-    return {"title": title, "type": "link", "url": url, "icon": "dashboard", "tooltip": title,
-            "tags": [], "asDropdown": False, "targetBlank": False, "includeVars": False,
-            "keepTime": False}  # fmt: skip
+    return {
+        "title": title,
+        "type": "link",
+        "url": url,
+        "icon": "dashboard",
+        "tooltip": title,
+        "tags": [],
+        "asDropdown": False,
+        "targetBlank": False,
+        "includeVars": False,
+        "keepTime": False,
+    }
 
 
 class Grid:
@@ -69,60 +82,141 @@ class Grid:
         return self.next_id - 1
 
 
-def timeseries(g: Grid, title: str, targets: list[dict], unit: str, w: int = 12, h: int = 8,
-               draw: str = "line", steps: tuple = (), area: bool = False, desc: str = "",
-               points: bool = False, **custom: Any) -> dict:  # fmt: skip
-    graph = {"drawStyle": draw, "lineWidth": 1 if draw != "bars" else 0, "fillOpacity":
-             80 if draw == "bars" else 10, "showPoints": "always" if points else "never",
-             "pointSize": 4, "spanNulls": 3600000 * 30, **custom}  # fmt: skip
+def timeseries(
+    g: Grid,
+    title: str,
+    targets: list[dict],
+    unit: str,
+    w: int = 12,
+    h: int = 8,
+    draw: str = "line",
+    steps: tuple = (),
+    area: bool = False,
+    desc: str = "",
+    points: bool = False,
+    **custom: Any,
+) -> dict:
+    graph = {
+        "drawStyle": draw,
+        "lineWidth": 1 if draw != "bars" else 0,
+        "fillOpacity": 80 if draw == "bars" else 10,
+        "showPoints": "always" if points else "never",
+        "pointSize": 4,
+        "spanNulls": 3600000 * 30,
+        **custom,
+    }
     if steps:
         graph["thresholdsStyle"] = {"mode": "line+area" if area else "dashed"}
-    defaults = {"unit": unit, "custom": graph, "color": {"mode": "palette-classic"},
-                "thresholds": thresholds(*(steps or ((None, "transparent"),)))}  # fmt: skip
+    defaults = {
+        "unit": unit,
+        "custom": graph,
+        "color": {"mode": "palette-classic"},
+        "thresholds": thresholds(*(steps or ((None, "transparent"),))),
+    }
     return {
-        "type": "timeseries", "id": g.id(), "title": title, "description": desc,
-        "datasource": DS, "gridPos": g.pos(w, h), "targets": targets,
+        "type": "timeseries",
+        "id": g.id(),
+        "title": title,
+        "description": desc,
+        "datasource": DS,
+        "gridPos": g.pos(w, h),
+        "targets": targets,
         "fieldConfig": {"defaults": defaults, "overrides": []},
-        "options": {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True,
-                               "calcs": []},
-                    "tooltip": {"mode": "multi", "sort": "none"}},
-    }  # fmt: skip
+        "options": {
+            "legend": {
+                "displayMode": "list",
+                "placement": "bottom",
+                "showLegend": True,
+                "calcs": [],
+            },
+            "tooltip": {"mode": "multi", "sort": "none"},
+        },
+    }
 
 
-def stat(g: Grid, title: str, query: str, unit: str, steps: tuple, w: int = 3, h: int = 5,
-         decimals: int | None = 2, desc: str = "", links: list | None = None,
-         fields: str = "", no_value: str = "-") -> dict:  # fmt: skip
-    defaults: dict[str, Any] = {"unit": unit, "thresholds": thresholds(*steps),
-                                "color": {"mode": "thresholds"}, "noValue": no_value}  # fmt: skip
+def stat(
+    g: Grid,
+    title: str,
+    query: str,
+    unit: str,
+    steps: tuple,
+    w: int = 3,
+    h: int = 5,
+    decimals: int | None = 2,
+    desc: str = "",
+    links: list | None = None,
+    fields: str = "",
+    no_value: str = "-",
+) -> dict:
+    defaults: dict[str, Any] = {
+        "unit": unit,
+        "thresholds": thresholds(*steps),
+        "color": {"mode": "thresholds"},
+        "noValue": no_value,
+    }
     if decimals is not None:
         defaults["decimals"] = decimals
     return {
-        "type": "stat", "id": g.id(), "title": title, "description": desc, "datasource": DS,
-        "gridPos": g.pos(w, h), "targets": [target(query)], "links": links or [],
+        "type": "stat",
+        "id": g.id(),
+        "title": title,
+        "description": desc,
+        "datasource": DS,
+        "gridPos": g.pos(w, h),
+        "targets": [target(query)],
+        "links": links or [],
         "fieldConfig": {"defaults": defaults, "overrides": []},
-        "options": {"graphMode": "none", "colorMode": "background", "justifyMode": "center",
-                    "textMode": "value", "wideLayout": True, "showPercentChange": False,
-                    "percentChangeColorMode": "standard", "orientation": "auto",
-                    "reduceOptions": {"values": False, "calcs": ["lastNotNull"],
-                                      "fields": fields}},
-    }  # fmt: skip
+        "options": {
+            "graphMode": "none",
+            "colorMode": "background",
+            "justifyMode": "center",
+            "textMode": "value",
+            "wideLayout": True,
+            "showPercentChange": False,
+            "percentChangeColorMode": "standard",
+            "orientation": "auto",
+            "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": fields},
+        },
+    }
 
 
-def table(g: Grid, title: str, targets: list[dict], w: int = 24, h: int = 8, desc: str = "",
-          links: list | None = None, transformations: list | None = None) -> dict:  # fmt: skip
+def table(
+    g: Grid,
+    title: str,
+    targets: list[dict],
+    w: int = 24,
+    h: int = 8,
+    desc: str = "",
+    links: list | None = None,
+    transformations: list | None = None,
+) -> dict:
     return {
-        "type": "table", "id": g.id(), "title": title, "description": desc, "datasource": DS,
-        "gridPos": g.pos(w, h), "targets": targets, "transformations": transformations or [],
-        "fieldConfig": {"defaults": {"links": links or [], "custom": {"align": "auto"}},
-                        "overrides": []},
+        "type": "table",
+        "id": g.id(),
+        "title": title,
+        "description": desc,
+        "datasource": DS,
+        "gridPos": g.pos(w, h),
+        "targets": targets,
+        "transformations": transformations or [],
+        "fieldConfig": {
+            "defaults": {"links": links or [], "custom": {"align": "auto"}},
+            "overrides": [],
+        },
         "options": {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}},
-    }  # fmt: skip
+    }
 
 
 def row(g: Grid, title: str, repeat: str = "") -> dict:
     g.newline()
-    r = {"type": "row", "id": g.id(), "title": title, "collapsed": False, "panels": [],
-         "gridPos": g.pos(24, 1)}  # fmt: skip
+    r = {
+        "type": "row",
+        "id": g.id(),
+        "title": title,
+        "collapsed": False,
+        "panels": [],
+        "gridPos": g.pos(24, 1),
+    }
     g.newline()
     if repeat:
         r["repeat"] = repeat
@@ -131,43 +225,107 @@ def row(g: Grid, title: str, repeat: str = "") -> dict:
 
 def athlete_var(multi: bool) -> dict:
     q = 'SHOW TAG VALUES FROM "session" WITH KEY = "athlete"'
-    return {"type": "query", "name": "athlete", "label": "Athlete", "datasource": DS,
-            "query": q, "definition": q, "refresh": 1, "sort": 1, "multi": multi,
-            "includeAll": multi, "regex": ""}  # fmt: skip
+    return {
+        "type": "query",
+        "name": "athlete",
+        "label": "Athlete",
+        "datasource": DS,
+        "query": q,
+        "definition": q,
+        "refresh": 1,
+        "sort": 1,
+        "multi": multi,
+        "includeAll": multi,
+        "regex": "",
+    }
 
 
 def acwr_var(multi: bool) -> dict:
-    opts = [("coupled 7/28 (Gabbett)", "acwr_rac"), ("uncoupled 7/28", "acwr_rau"),
-            ("EWMA 7/28 (Williams)", "acwr_ewma")]  # fmt: skip
-    return {"type": "custom", "name": "acwr", "label": "ACWR form", "multi": multi,
-            "includeAll": False, "query": ",".join(f"{t} : {v}" for t, v in opts),
-            "current": {"text": opts[0][0], "value": opts[0][1]},
-            "options": [{"text": t, "value": v, "selected": i == 0}
-                        for i, (t, v) in enumerate(opts)]}  # fmt: skip
+    opts = [
+        ("coupled 7/28 (Gabbett)", "acwr_rac"),
+        ("uncoupled 7/28", "acwr_rau"),
+        ("EWMA 7/28 (Williams)", "acwr_ewma"),
+    ]
+    return {
+        "type": "custom",
+        "name": "acwr",
+        "label": "ACWR form",
+        "multi": multi,
+        "includeAll": False,
+        "query": ",".join(f"{t} : {v}" for t, v in opts),
+        "current": {"text": opts[0][0], "value": opts[0][1]},
+        "options": [{"text": t, "value": v, "selected": i == 0} for i, (t, v) in enumerate(opts)],
+    }
 
 
 def alert_annotation() -> dict:
     q = f'SELECT "message", "rule", "severity" FROM "alert" WHERE {ATHLETE} AND $timeFilter'
-    return {"name": "sensorhub alerts", "datasource": DS, "enable": True, "hide": False,
-            "iconColor": "red",
-            "target": {"refId": "Anno", "query": q, "rawQuery": True, "fromAnnotations": True,
-                       "textColumn": "message", "tagsColumn": "rule,severity"}}  # fmt: skip
+    return {
+        "name": "sensorhub alerts",
+        "datasource": DS,
+        "enable": True,
+        "hide": False,
+        "iconColor": "red",
+        "target": {
+            "refId": "Anno",
+            "query": q,
+            "rawQuery": True,
+            "fromAnnotations": True,
+            "textColumn": "message",
+            "tagsColumn": "rule,severity",
+        },
+    }
 
 
-def dashboard(uid: str, title: str, panels: list, variables: list, time: tuple[str, str],
-              refresh: str = "", annotations: list | None = None, desc: str = "") -> dict:  # fmt: skip
-    builtin = {"name": "Annotations & Alerts", "datasource": {"type": "grafana", "uid": "-- Grafana --"},
-               "enable": True, "hide": True, "iconColor": "rgba(0, 211, 255, 1)",
-               "builtIn": 1, "type": "dashboard"}  # fmt: skip
-    links = [{"title": "sensorhub", "type": "dashboards", "icon": "external link", "tooltip": "",
-              "tags": TAGS, "asDropdown": True, "targetBlank": False, "includeVars": True,
-              "keepTime": True}]  # fmt: skip
-    return {"uid": uid, "title": title, "description": desc, "tags": TAGS, "timezone": "browser",
-            "editable": True, "graphTooltip": 1, "schemaVersion": SCHEMA_VERSION, "version": 1,
-            "time": {"from": time[0], "to": time[1]}, "refresh": refresh,
-            "templating": {"list": variables},
-            "annotations": {"list": [builtin, *(annotations or [])]},
-            "links": links, "panels": panels}  # fmt: skip
+def dashboard(
+    uid: str,
+    title: str,
+    panels: list,
+    variables: list,
+    time: tuple[str, str],
+    refresh: str = "",
+    annotations: list | None = None,
+    desc: str = "",
+) -> dict:
+    builtin = {
+        "name": "Annotations & Alerts",
+        "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+        "enable": True,
+        "hide": True,
+        "iconColor": "rgba(0, 211, 255, 1)",
+        "builtIn": 1,
+        "type": "dashboard",
+    }
+    links = [
+        {
+            "title": "sensorhub",
+            "type": "dashboards",
+            "icon": "external link",
+            "tooltip": "",
+            "tags": TAGS,
+            "asDropdown": True,
+            "targetBlank": False,
+            "includeVars": True,
+            "keepTime": True,
+        }
+    ]
+    return {
+        "uid": uid,
+        "title": title,
+        "description": desc,
+        "tags": TAGS,
+        "timezone": "browser",
+        "editable": True,
+        "graphTooltip": 1,
+        "schemaVersion": SCHEMA_VERSION,
+        "version": 1,
+        "time": {"from": time[0], "to": time[1]},
+        "refresh": refresh,
+        "templating": {"list": variables},
+        "annotations": {"list": [builtin, *(annotations or [])]},
+        "links": links,
+        "panels": panels,
+    }
 
 
 # -- boards --------------------------------------------------------------------------------
@@ -181,171 +339,411 @@ def squad() -> dict:
     athlete_url = f"/d/{BOARD['athlete']}/athlete-load?var-athlete=$athlete&$__url_time_range"
     run_url = f"/d/{BOARD['run']}/run?var-athlete=$athlete&$__url_time_range"
     panels = [
-        timeseries(g, "ACWR ($acwr) by athlete", [target(
-            f'SELECT "$acwr" FROM "load" WHERE {ATHLETE} AND $timeFilter GROUP BY "athlete"',
-            alias="$tag_athlete")], "none", w=14, steps=ACWR_STEPS[:3], area=True,
+        timeseries(
+            g,
+            "ACWR ($acwr) by athlete",
+            [
+                target(
+                    f'SELECT "$acwr" FROM "load" WHERE {ATHLETE} AND $timeFilter GROUP BY "athlete"',
+                    alias="$tag_athlete",
+                )
+            ],
+            "none",
+            w=14,
+            steps=ACWR_STEPS[:3],
+            area=True,
             desc="Acute:chronic workload ratio; shaded band 0.8–1.3. Describes load change, "
-                 "not injury risk (Impellizzeri 2020)."),
-        table(g, "Alerts", [target(
-            'SELECT "message", "value", "threshold", "open" FROM "alert" WHERE '
-            f'{ATHLETE} AND $timeFilter GROUP BY "athlete", "rule", "severity"', fmt="table")],
-            w=10, desc="sensorhub alert events (open = 1, cleared = 0)"),
-    ]  # fmt: skip
+            "not injury risk (Impellizzeri 2020).",
+        ),
+        table(
+            g,
+            "Alerts",
+            [
+                target(
+                    'SELECT "message", "value", "threshold", "open" FROM "alert" WHERE '
+                    f'{ATHLETE} AND $timeFilter GROUP BY "athlete", "rule", "severity"',
+                    fmt="table",
+                )
+            ],
+            w=10,
+            desc="sensorhub alert events (open = 1, cleared = 0)",
+        ),
+    ]
     panels.append(row(g, "$athlete", repeat="athlete"))
     panels += [
-        stat(g, "ACWR", f'SELECT LAST("$acwr") FROM "load" WHERE {ATHLETE} AND $timeFilter',
-             "none", ACWR_STEPS, links=[link("Athlete load", athlete_url)],
-             desc="Latest acute:chronic ratio; band 0.8–1.3, above 1.5 = load spike"),
-        stat(g, "7-day load", f'SELECT LAST("acute") * 7 FROM "load" WHERE {ATHLETE} AND '
-             "$timeFilter", "none", ((None, "text"),), decimals=0,
-             desc="Sum of the last 7 days' load (AU) = 7 × acute"),
-        stat(g, "Monotony", f'SELECT LAST("monotony") FROM "load" WHERE {ATHLETE} AND '
-             "$timeFilter", "none", ((None, "green"), (2.0, "red")),
-             desc="Mean / SD of the last 7 daily loads (Foster 1998); > 2 monotonous"),
-        stat(g, "GCT balance", f'SELECT LAST("gct_balance_left_pct") FROM "session" WHERE '
-             f"{ATHLETE} AND $timeFilter", "percent", BAND_STEPS, decimals=1,
-             links=[link("Last run", run_url)],
-             desc="Latest session's ground-contact-time balance, % on the left foot (48–52 band)"),
-        stat(g, "GCT SI vs baseline", f'SELECT LAST("gct_si_pct") - MEAN("gct_si_pct") FROM '
-             f'"session" WHERE {ATHLETE} AND $timeFilter', "none",
-             ((None, "red"), (-4, "green"), (4, "red")), decimals=1,
-             desc="Latest session's GCT symmetry index minus the athlete's mean over the "
-                  "selected range (percentage points; ±4 = 1 pp of balance)"),
-        stat(g, "Last session", f'SELECT LAST("duration_s") FROM "session" WHERE {ATHLETE} '
-             "AND $timeFilter", "dateTimeFromNow", ((None, "text"),), decimals=None,
-             fields="Time", desc="Start of the latest synced session"),
-        stat(g, "Open alerts", 'SELECT SUM("open") FROM (SELECT LAST("open") AS "open" FROM '
-             f'"alert" WHERE {ATHLETE} GROUP BY "rule")', "none",
-             ((None, "green"), (1, "red")), decimals=0, no_value="0",
-             desc="Rules currently open for the athlete (all time)"),
-    ]  # fmt: skip
-    return dashboard(BOARD["squad"], "sensorhub · Squad", panels,
-                     [athlete_var(multi=True), acwr_var(multi=False)], ("now-90d", "now"),
-                     desc="One row per athlete: ACWR, weekly load, monotony, GCT balance, "
-                          "asymmetry vs baseline, last session, open alerts.")  # fmt: skip
+        stat(
+            g,
+            "ACWR",
+            f'SELECT LAST("$acwr") FROM "load" WHERE {ATHLETE} AND $timeFilter',
+            "none",
+            ACWR_STEPS,
+            links=[link("Athlete load", athlete_url)],
+            desc="Latest acute:chronic ratio; band 0.8–1.3, above 1.5 = load spike",
+        ),
+        stat(
+            g,
+            "7-day load",
+            f'SELECT LAST("acute") * 7 FROM "load" WHERE {ATHLETE} AND $timeFilter',
+            "none",
+            ((None, "text"),),
+            decimals=0,
+            desc="Sum of the last 7 days' load (AU) = 7 × acute",
+        ),
+        stat(
+            g,
+            "Monotony",
+            f'SELECT LAST("monotony") FROM "load" WHERE {ATHLETE} AND $timeFilter',
+            "none",
+            ((None, "green"), (2.0, "red")),
+            desc="Mean / SD of the last 7 daily loads (Foster 1998); > 2 monotonous",
+        ),
+        stat(
+            g,
+            "GCT balance",
+            f'SELECT LAST("gct_balance_left_pct") FROM "session" WHERE {ATHLETE} AND $timeFilter',
+            "percent",
+            BAND_STEPS,
+            decimals=1,
+            links=[link("Last run", run_url)],
+            desc="Latest session's ground-contact-time balance, % on the left foot (48–52 band)",
+        ),
+        stat(
+            g,
+            "GCT SI vs baseline",
+            f'SELECT LAST("gct_si_pct") - MEAN("gct_si_pct") FROM '
+            f'"session" WHERE {ATHLETE} AND $timeFilter',
+            "none",
+            ((None, "red"), (-4, "green"), (4, "red")),
+            decimals=1,
+            desc="Latest session's GCT symmetry index minus the athlete's mean over the "
+            "selected range (percentage points; ±4 = 1 pp of balance)",
+        ),
+        stat(
+            g,
+            "Last session",
+            f'SELECT LAST("duration_s") FROM "session" WHERE {ATHLETE} AND $timeFilter',
+            "dateTimeFromNow",
+            ((None, "text"),),
+            decimals=None,
+            fields="Time",
+            desc="Start of the latest synced session",
+        ),
+        stat(
+            g,
+            "Open alerts",
+            'SELECT SUM("open") FROM (SELECT LAST("open") AS "open" FROM '
+            f'"alert" WHERE {ATHLETE} GROUP BY "rule")',
+            "none",
+            ((None, "green"), (1, "red")),
+            decimals=0,
+            no_value="0",
+            desc="Rules currently open for the athlete (all time)",
+        ),
+    ]
+    return dashboard(
+        BOARD["squad"],
+        "sensorhub · Squad",
+        panels,
+        [athlete_var(multi=True), acwr_var(multi=False)],
+        ("now-90d", "now"),
+        desc="One row per athlete: ACWR, weekly load, monotony, GCT balance, "
+        "asymmetry vs baseline, last session, open alerts.",
+    )
 
 
 def athlete_load() -> dict:
     g = Grid()
-    where = f'WHERE {ATHLETE} AND $timeFilter'
-    run_link = link("Open run", f"/d/{BOARD['run']}/run?var-athlete=$athlete"
-                    "&time=${__value.time}&time.window=7200000")  # fmt: skip
+    where = f"WHERE {ATHLETE} AND $timeFilter"
+    run_link = link(
+        "Open run",
+        f"/d/{BOARD['run']}/run?var-athlete=$athlete&time=${{__value.time}}&time.window=7200000",
+    )
     panels = [
-        timeseries(g, "Daily load", [target(f'SELECT "daily_load" FROM "load" {where}',
-                   alias="daily load")], "none", draw="bars", desc="Sum of session loads per "
-                   "day (AU); rest days are 0"),
-        timeseries(g, "Acute and chronic load", [target(
-            f'SELECT "acute", "chronic" FROM "load" {where}')], "none",
-            desc="7-day and 28-day mean daily load (AU/day)"),
-        timeseries(g, "ACWR", [target(f'SELECT ${{acwr:doublequote}} FROM "load" {where}')],
-                   "none", steps=((None, "transparent"), (0.8, "green"), (1.3, "transparent"),
-                                  (1.5, "red")), area=True,
-                   desc="Acute:chronic ratio, selectable form ($acwr). Green band 0.8–1.3; "
-                        "red above 1.5 (load spike)."),
-        timeseries(g, "Fitness, fatigue, form (CTL / ATL / TSB)", [target(
-            f'SELECT "ctl", "atl", "tsb" FROM "load" {where}')], "none",
-            desc="42- and 7-day exponentially weighted load and their difference"),
-        timeseries(g, "Monotony", [target(f'SELECT "monotony" FROM "load" {where}')], "none",
-                   steps=((None, "transparent"), (2.0, "red")), w=12,
-                   desc="Foster 1998: mean/SD of 7 daily loads"),
-        timeseries(g, "Strain", [target(f'SELECT "strain" FROM "load" {where}')], "none",
-                   desc="Weekly load × monotony (Foster 1998)"),
-        timeseries(g, "GCT balance per session", [target(
-            f'SELECT "gct_balance_left_pct" FROM "session" {where}', alias="balance")],
-            "percent", steps=((None, "transparent"), (48, "green"), (52, "transparent")),
-            area=True, points=True, w=12, desc="% of contact time on the left foot; band 48–52"),
-        timeseries(g, "GCT symmetry index per session", [target(
-            f'SELECT "gct_si_pct" FROM "session" {where}', alias="SI")], "percent",
-            points=True, desc="SI = (L−R)/(0.5(L+R)) × 100; positive = left longer"),
-        table(g, "Sessions", [target(
-            'SELECT "session_id", "duration_s" / 60 AS "minutes", "distance_m" / 1000 AS "km", '
-            '"load", "load_method", "trimp", "rpe", "pain", "hr_avg_bpm", '
-            f'"gct_balance_left_pct" FROM "session" {where}', fmt="table")], h=10,
-            links=[run_link], desc="RPE (CR-10) and pain (0–10) as logged with sensorhub log"),
-    ]  # fmt: skip
-    return dashboard(BOARD["athlete"], "sensorhub · Athlete load", panels,
-                     [athlete_var(multi=False), acwr_var(multi=True)], ("now-90d", "now"),
-                     annotations=[alert_annotation()])  # fmt: skip
+        timeseries(
+            g,
+            "Daily load",
+            [target(f'SELECT "daily_load" FROM "load" {where}', alias="daily load")],
+            "none",
+            draw="bars",
+            desc="Sum of session loads per day (AU); rest days are 0",
+        ),
+        timeseries(
+            g,
+            "Acute and chronic load",
+            [target(f'SELECT "acute", "chronic" FROM "load" {where}')],
+            "none",
+            desc="7-day and 28-day mean daily load (AU/day)",
+        ),
+        timeseries(
+            g,
+            "ACWR",
+            [target(f'SELECT ${{acwr:doublequote}} FROM "load" {where}')],
+            "none",
+            steps=((None, "transparent"), (0.8, "green"), (1.3, "transparent"), (1.5, "red")),
+            area=True,
+            desc="Acute:chronic ratio, selectable form ($acwr). Green band 0.8–1.3; "
+            "red above 1.5 (load spike).",
+        ),
+        timeseries(
+            g,
+            "Fitness, fatigue, form (CTL / ATL / TSB)",
+            [target(f'SELECT "ctl", "atl", "tsb" FROM "load" {where}')],
+            "none",
+            desc="42- and 7-day exponentially weighted load and their difference",
+        ),
+        timeseries(
+            g,
+            "Monotony",
+            [target(f'SELECT "monotony" FROM "load" {where}')],
+            "none",
+            steps=((None, "transparent"), (2.0, "red")),
+            w=12,
+            desc="Foster 1998: mean/SD of 7 daily loads",
+        ),
+        timeseries(
+            g,
+            "Strain",
+            [target(f'SELECT "strain" FROM "load" {where}')],
+            "none",
+            desc="Weekly load × monotony (Foster 1998)",
+        ),
+        timeseries(
+            g,
+            "GCT balance per session",
+            [target(f'SELECT "gct_balance_left_pct" FROM "session" {where}', alias="balance")],
+            "percent",
+            steps=((None, "transparent"), (48, "green"), (52, "transparent")),
+            area=True,
+            points=True,
+            w=12,
+            desc="% of contact time on the left foot; band 48–52",
+        ),
+        timeseries(
+            g,
+            "GCT symmetry index per session",
+            [target(f'SELECT "gct_si_pct" FROM "session" {where}', alias="SI")],
+            "percent",
+            points=True,
+            desc="SI = (L−R)/(0.5(L+R)) × 100; positive = left longer",
+        ),
+        table(
+            g,
+            "Sessions",
+            [
+                target(
+                    'SELECT "session_id", "duration_s" / 60 AS "minutes", "distance_m" / 1000 AS "km", '
+                    '"load", "load_method", "trimp", "rpe", "pain", "hr_avg_bpm", '
+                    f'"gct_balance_left_pct" FROM "session" {where}',
+                    fmt="table",
+                )
+            ],
+            h=10,
+            links=[run_link],
+            desc="RPE (CR-10) and pain (0–10) as logged with sensorhub log",
+        ),
+    ]
+    return dashboard(
+        BOARD["athlete"],
+        "sensorhub · Athlete load",
+        panels,
+        [athlete_var(multi=False), acwr_var(multi=True)],
+        ("now-90d", "now"),
+        annotations=[alert_annotation()],
+    )
 
 
 def run_board() -> dict:
     g = Grid()
-    where = f'WHERE {ATHLETE} AND $timeFilter'
+    where = f"WHERE {ATHLETE} AND $timeFilter"
     group = "GROUP BY time($__interval) fill(none)"
 
     def mean(field: str, alias: str) -> dict:
         return target(f'SELECT MEAN("{field}") FROM "run" {where} {group}', alias=alias)
 
     panels = [
-        timeseries(g, "Pace", [target(f'SELECT 1000 / MEAN("speed_mps") FROM "run" WHERE '
-                   f'{ATHLETE} AND "speed_mps" > 0.5 AND $timeFilter {group}', alias="pace")],
-                   "clocks", desc="Time per km (from speed_mps)", axisSoftMin=180),
+        timeseries(
+            g,
+            "Pace",
+            [
+                target(
+                    f'SELECT 1000 / MEAN("speed_mps") FROM "run" WHERE '
+                    f'{ATHLETE} AND "speed_mps" > 0.5 AND $timeFilter {group}',
+                    alias="pace",
+                )
+            ],
+            "clocks",
+            desc="Time per km (from speed_mps)",
+            axisSoftMin=180,
+        ),
         timeseries(g, "Heart rate", [mean("hr_bpm", "HR")], "bpm"),
-        timeseries(g, "Cadence", [mean("cadence_spm", "cadence")], "none",
-                   desc="Steps per minute"),
+        timeseries(g, "Cadence", [mean("cadence_spm", "cadence")], "none", desc="Steps per minute"),
         timeseries(g, "Ground contact time", [mean("gct_ms", "GCT")], "ms"),
-        timeseries(g, "GCT balance", [mean("gct_balance_left_pct", "balance")], "percent",
-                   steps=((None, "transparent"), (48, "green"), (52, "transparent")), area=True,
-                   desc="% of contact time on the left foot; band 48–52"),
+        timeseries(
+            g,
+            "GCT balance",
+            [mean("gct_balance_left_pct", "balance")],
+            "percent",
+            steps=((None, "transparent"), (48, "green"), (52, "transparent")),
+            area=True,
+            desc="% of contact time on the left foot; band 48–52",
+        ),
         timeseries(g, "Vertical oscillation", [mean("vo_mm", "VO")], "lengthmm", w=6),
-        timeseries(g, "Vertical ratio", [mean("vertical_ratio_pct", "vertical ratio")],
-                   "percent", w=6),
+        timeseries(
+            g, "Vertical ratio", [mean("vertical_ratio_pct", "vertical ratio")], "percent", w=6
+        ),
         timeseries(g, "Power", [mean("power_w", "power")], "watt"),
-        timeseries(g, "GCT per step, left vs right (IMU)", [target(
-            f'SELECT "gct_ms" FROM "stride" {where} GROUP BY "side"', alias="$tag_side")],
-            "ms", draw="points", points=True,
-            desc="Each detected step from the IMU gait engine (measurement stride)"),
-        {**timeseries(g, "GCT left vs right (2 s means, IMU)", [
-            target(f'SELECT MEAN("gct_ms") FROM "stride" WHERE {ATHLETE} AND "side" = \'L\' '
-                   "AND $timeFilter GROUP BY time(2s) fill(none)", "A", alias="left"),
-            target(f'SELECT MEAN("gct_ms") FROM "stride" WHERE {ATHLETE} AND "side" = \'R\' '
-                   "AND $timeFilter GROUP BY time(2s) fill(none)", "B", alias="right")],
-            "ms", desc="Scatter of left vs right GCT; points off the diagonal = asymmetry"),
-         "type": "xychart",
-         "transformations": [{"id": "joinByField", "options": {"byField": "Time",
-                                                                "mode": "inner"}}],
-         "options": {"mapping": "manual", "series": [{"x": {"matcher": {"id": "byName",
-                     "options": "left"}}, "y": {"matcher": {"id": "byName",
-                     "options": "right"}}}], "legend": {"displayMode": "list",
-                     "placement": "bottom", "showLegend": False, "calcs": []},
-                     "tooltip": {"mode": "single", "sort": "none"}}},
-    ]  # fmt: skip
-    return dashboard(BOARD["run"], "sensorhub · Run", panels, [athlete_var(multi=False)],
-                     ("now-24h", "now"), annotations=[alert_annotation()],
-                     desc="One session: open it from the Sessions table of the Athlete board "
-                          "or pick its time range.")  # fmt: skip
+        timeseries(
+            g,
+            "GCT per step, left vs right (IMU)",
+            [target(f'SELECT "gct_ms" FROM "stride" {where} GROUP BY "side"', alias="$tag_side")],
+            "ms",
+            draw="points",
+            points=True,
+            desc="Each detected step from the IMU gait engine (measurement stride)",
+        ),
+        {
+            **timeseries(
+                g,
+                "GCT left vs right (2 s means, IMU)",
+                [
+                    target(
+                        f'SELECT MEAN("gct_ms") FROM "stride" WHERE {ATHLETE} AND "side" = \'L\' '
+                        "AND $timeFilter GROUP BY time(2s) fill(none)",
+                        "A",
+                        alias="left",
+                    ),
+                    target(
+                        f'SELECT MEAN("gct_ms") FROM "stride" WHERE {ATHLETE} AND "side" = \'R\' '
+                        "AND $timeFilter GROUP BY time(2s) fill(none)",
+                        "B",
+                        alias="right",
+                    ),
+                ],
+                "ms",
+                desc="Scatter of left vs right GCT; points off the diagonal = asymmetry",
+            ),
+            "type": "xychart",
+            "transformations": [
+                {"id": "joinByField", "options": {"byField": "Time", "mode": "inner"}}
+            ],
+            "options": {
+                "mapping": "manual",
+                "series": [
+                    {
+                        "x": {"matcher": {"id": "byName", "options": "left"}},
+                        "y": {"matcher": {"id": "byName", "options": "right"}},
+                    }
+                ],
+                "legend": {
+                    "displayMode": "list",
+                    "placement": "bottom",
+                    "showLegend": False,
+                    "calcs": [],
+                },
+                "tooltip": {"mode": "single", "sort": "none"},
+            },
+        },
+    ]
+    return dashboard(
+        BOARD["run"],
+        "sensorhub · Run",
+        panels,
+        [athlete_var(multi=False)],
+        ("now-24h", "now"),
+        annotations=[alert_annotation()],
+        desc="One session: open it from the Sessions table of the Athlete board "
+        "or pick its time range.",
+    )
 
 
 def live() -> dict:
     g = Grid()
-    ble = f'WHERE "source" = \'ble\' AND {ATHLETE} AND $timeFilter'
+    ble = f"WHERE \"source\" = 'ble' AND {ATHLETE} AND $timeFilter"
     group = "GROUP BY time($__interval) fill(none)"
     panels = [
-        stat(g, "Heart rate", f'SELECT LAST("hr_bpm") FROM "run" {ble}', "bpm",
-             ((None, "text"),), w=6, decimals=0),
-        stat(g, "Cadence", f'SELECT LAST("cadence_spm") FROM "run" {ble}', "none",
-             ((None, "text"),), w=6, decimals=0),
-        stat(g, "Speed", f'SELECT LAST("speed_mps") FROM "run" {ble}', "velocityms",
-             ((None, "text"),), w=6),
-        stat(g, "GCT balance (IMU, window)", 'SELECT 100 * MEAN("left") / (MEAN("left") + '
-             'MEAN("right")) FROM (SELECT "gct_ms" AS "left" FROM "stride" WHERE "side" = '
-             f"'L' AND {ATHLETE} AND $timeFilter), (SELECT \"gct_ms\" AS \"right\" FROM "
-             f"\"stride\" WHERE \"side\" = 'R' AND {ATHLETE} AND $timeFilter)",
-             "percent", BAND_STEPS, w=6, decimals=1),
-        timeseries(g, "Heart rate", [target(f'SELECT MEAN("hr_bpm") FROM "run" {ble} {group}',
-                                            alias="HR")], "bpm"),
-        timeseries(g, "Cadence and speed", [
-            target(f'SELECT MEAN("cadence_spm") FROM "run" {ble} {group}', alias="cadence"),
-            target(f'SELECT MEAN("speed_mps") * 60 FROM "run" {ble} {group}', "B",
-                   alias="speed (m/min)")], "none"),
-        timeseries(g, "GCT per step, left vs right", [target(
-            f'SELECT "gct_ms" FROM "stride" WHERE {ATHLETE} AND $timeFilter GROUP BY "side"',
-            alias="$tag_side")], "ms", draw="points", points=True, w=24),
-    ]  # fmt: skip
-    return dashboard(BOARD["live"], "sensorhub · Live", panels, [athlete_var(multi=False)],
-                     ("now-15m", "now"), refresh="5s", annotations=[alert_annotation()],
-                     desc="The live collector's current session (run with source=ble, and "
-                          "stride from the IMU engine)")  # fmt: skip
+        stat(
+            g,
+            "Heart rate",
+            f'SELECT LAST("hr_bpm") FROM "run" {ble}',
+            "bpm",
+            ((None, "text"),),
+            w=6,
+            decimals=0,
+        ),
+        stat(
+            g,
+            "Cadence",
+            f'SELECT LAST("cadence_spm") FROM "run" {ble}',
+            "none",
+            ((None, "text"),),
+            w=6,
+            decimals=0,
+        ),
+        stat(
+            g,
+            "Speed",
+            f'SELECT LAST("speed_mps") FROM "run" {ble}',
+            "velocityms",
+            ((None, "text"),),
+            w=6,
+        ),
+        stat(
+            g,
+            "GCT balance (IMU, window)",
+            'SELECT 100 * MEAN("left") / (MEAN("left") + '
+            'MEAN("right")) FROM (SELECT "gct_ms" AS "left" FROM "stride" WHERE "side" = '
+            f'\'L\' AND {ATHLETE} AND $timeFilter), (SELECT "gct_ms" AS "right" FROM '
+            f'"stride" WHERE "side" = \'R\' AND {ATHLETE} AND $timeFilter)',
+            "percent",
+            BAND_STEPS,
+            w=6,
+            decimals=1,
+        ),
+        timeseries(
+            g,
+            "Heart rate",
+            [target(f'SELECT MEAN("hr_bpm") FROM "run" {ble} {group}', alias="HR")],
+            "bpm",
+        ),
+        timeseries(
+            g,
+            "Cadence and speed",
+            [
+                target(f'SELECT MEAN("cadence_spm") FROM "run" {ble} {group}', alias="cadence"),
+                target(
+                    f'SELECT MEAN("speed_mps") * 60 FROM "run" {ble} {group}',
+                    "B",
+                    alias="speed (m/min)",
+                ),
+            ],
+            "none",
+        ),
+        timeseries(
+            g,
+            "GCT per step, left vs right",
+            [
+                target(
+                    f'SELECT "gct_ms" FROM "stride" WHERE {ATHLETE} AND $timeFilter GROUP BY "side"',
+                    alias="$tag_side",
+                )
+            ],
+            "ms",
+            draw="points",
+            points=True,
+            w=24,
+        ),
+    ]
+    return dashboard(
+        BOARD["live"],
+        "sensorhub · Live",
+        panels,
+        [athlete_var(multi=False)],
+        ("now-15m", "now"),
+        refresh="5s",
+        annotations=[alert_annotation()],
+        desc="The live collector's current session (run with source=ble, and "
+        "stride from the IMU engine)",
+    )
 
 
 BOARDS = {"squad": squad, "athlete-load": athlete_load, "run": run_board, "live": live}
@@ -353,23 +751,37 @@ BOARDS = {"squad": squad, "athlete-load": athlete_load, "run": run_board, "live"
 
 # -- Grafana-managed alert rules (same rules as sensorhub.alerts) ----------------------------
 def _query(ref: str, q: str, frm: int, to: int = 0) -> dict:
-    return {"refId": ref, "datasourceUid": DS["uid"], "queryType": "",
-            "relativeTimeRange": {"from": frm, "to": to},
-            "model": {"refId": ref, "datasource": DS, "rawQuery": True, "query": q,
-                      "resultFormat": "time_series", "intervalMs": 60000,
-                      "maxDataPoints": 43200}}  # fmt: skip
+    return {
+        "refId": ref,
+        "datasourceUid": DS["uid"],
+        "queryType": "",
+        "relativeTimeRange": {"from": frm, "to": to},
+        "model": {
+            "refId": ref,
+            "datasource": DS,
+            "rawQuery": True,
+            "query": q,
+            "resultFormat": "time_series",
+            "intervalMs": 60000,
+            "maxDataPoints": 43200,
+        },
+    }
 
 
 def _expr(ref: str, model: dict) -> dict:
-    return {"refId": ref, "datasourceUid": "__expr__", "queryType": "",
-            "relativeTimeRange": {"from": 0, "to": 0},
-            "model": {"refId": ref, "datasource": {"type": "__expr__", "uid": "__expr__"},
-                      **model}}  # fmt: skip
+    return {
+        "refId": ref,
+        "datasourceUid": "__expr__",
+        "queryType": "",
+        "relativeTimeRange": {"from": 0, "to": 0},
+        "model": {"refId": ref, "datasource": {"type": "__expr__", "uid": "__expr__"}, **model},
+    }
 
 
 def _reduce(ref: str, of: str) -> dict:
-    return _expr(ref, {"type": "reduce", "expression": of, "reducer": "last",
-                       "settings": {"mode": "dropNN"}})  # fmt: skip
+    return _expr(
+        ref, {"type": "reduce", "expression": of, "reducer": "last", "settings": {"mode": "dropNN"}}
+    )
 
 
 def _threshold(ref: str, of: str, kind: str, params: list, clear: dict | None = None) -> dict:
@@ -380,12 +792,21 @@ def _threshold(ref: str, of: str, kind: str, params: list, clear: dict | None = 
 
 
 def _rule(uid: str, title: str, data: list, condition: str, severity: str, summary: str) -> dict:
-    return {"uid": uid, "title": title, "condition": condition, "data": data, "for": "0s",
-            "noDataState": "OK", "execErrState": "Error",
-            "labels": {"severity": severity, "source": "sensorhub", "rule": uid.split("-", 1)[1]},
-            "annotations": {"summary": summary,
-                            "description": "Describes load or symmetry change; not an injury "
-                                           "prediction. Thresholds as in docs/alerts.md."}}  # fmt: skip
+    return {
+        "uid": uid,
+        "title": title,
+        "condition": condition,
+        "data": data,
+        "for": "0s",
+        "noDataState": "OK",
+        "execErrState": "Error",
+        "labels": {"severity": severity, "source": "sensorhub", "rule": uid.split("-", 1)[1]},
+        "annotations": {
+            "summary": summary,
+            "description": "Describes load or symmetry change; not an injury "
+            "prediction. Thresholds as in docs/alerts.md.",
+        },
+    }
 
 
 DAY = 86400
@@ -395,45 +816,107 @@ def alert_rules() -> dict:
     """File-provisioned Grafana alert rules mirroring sensorhub's own (docs/alerts.md)."""
     by = 'WHERE $timeFilter GROUP BY "athlete"'
     rules = [
-        _rule("sensorhub-acwr_spike", "Load spike: ACWR above 1.5", [
-            _query("A", f'SELECT LAST("acwr_rac") FROM "load" {by}', 3 * DAY),
-            _reduce("B", "A"),
-            _threshold("C", "B", "gt", [1.5], {"type": "lt", "params": [1.3]})], "C", "warning",
-            "{{ $labels.athlete }}: load spike, ACWR {{ humanize $values.B.Value }} above 1.5"),
-        _rule("sensorhub-load_increase", "Load spike: 7-day load up more than 30 %", [
-            _query("A", f'SELECT SUM("daily_load") FROM "load" {by}', 7 * DAY),
-            _query("B", f'SELECT SUM("daily_load") FROM "load" {by}', 14 * DAY, 7 * DAY),
-            _reduce("C", "A"), _reduce("D", "B"),
-            _expr("E", {"type": "math", "expression": "($C - $D) / $D * 100"}),
-            _threshold("F", "E", "gt", [30], {"type": "lt", "params": [10]})], "F", "warning",
+        _rule(
+            "sensorhub-acwr_spike",
+            "Load spike: ACWR above 1.5",
+            [
+                _query("A", f'SELECT LAST("acwr_rac") FROM "load" {by}', 3 * DAY),
+                _reduce("B", "A"),
+                _threshold("C", "B", "gt", [1.5], {"type": "lt", "params": [1.3]}),
+            ],
+            "C",
+            "warning",
+            "{{ $labels.athlete }}: load spike, ACWR {{ humanize $values.B.Value }} above 1.5",
+        ),
+        _rule(
+            "sensorhub-load_increase",
+            "Load spike: 7-day load up more than 30 %",
+            [
+                _query("A", f'SELECT SUM("daily_load") FROM "load" {by}', 7 * DAY),
+                _query("B", f'SELECT SUM("daily_load") FROM "load" {by}', 14 * DAY, 7 * DAY),
+                _reduce("C", "A"),
+                _reduce("D", "B"),
+                _expr("E", {"type": "math", "expression": "($C - $D) / $D * 100"}),
+                _threshold("F", "E", "gt", [30], {"type": "lt", "params": [10]}),
+            ],
+            "F",
+            "warning",
             "{{ $labels.athlete }}: load spike, 7-day load up {{ humanize $values.E.Value }} % "
-            "on the previous 7 days"),
-        _rule("sensorhub-monotony", "Monotony above 2.0", [
-            _query("A", f'SELECT LAST("monotony") FROM "load" {by}', 3 * DAY),
-            _reduce("B", "A"), _threshold("C", "B", "gt", [2.0], {"type": "lt", "params": [1.8]})],
-            "C", "info", "{{ $labels.athlete }}: monotony {{ humanize $values.B.Value }} (Foster)"),
-        _rule("sensorhub-gct_asymmetry_baseline", "GCT asymmetry departs from own baseline", [
-            _query("A", f'SELECT LAST("gct_si_pct") FROM "session" {by}', 14 * DAY),
-            _query("B", f'SELECT MEAN("gct_si_pct") FROM "session" {by}', 60 * DAY, 2 * DAY),
-            _query("C", f'SELECT STDDEV("gct_si_pct") FROM "session" {by}', 60 * DAY, 2 * DAY),
-            _reduce("D", "A"), _reduce("E", "B"), _reduce("F", "C"),
-            _expr("G", {"type": "math", "expression": "abs(($D - $E) / max($F, 1))"}),
-            _threshold("H", "G", "gt", [2.0], {"type": "lt", "params": [1.5]})], "H", "warning",
+            "on the previous 7 days",
+        ),
+        _rule(
+            "sensorhub-monotony",
+            "Monotony above 2.0",
+            [
+                _query("A", f'SELECT LAST("monotony") FROM "load" {by}', 3 * DAY),
+                _reduce("B", "A"),
+                _threshold("C", "B", "gt", [2.0], {"type": "lt", "params": [1.8]}),
+            ],
+            "C",
+            "info",
+            "{{ $labels.athlete }}: monotony {{ humanize $values.B.Value }} (Foster)",
+        ),
+        _rule(
+            "sensorhub-gct_asymmetry_baseline",
+            "GCT asymmetry departs from own baseline",
+            [
+                _query("A", f'SELECT LAST("gct_si_pct") FROM "session" {by}', 14 * DAY),
+                _query("B", f'SELECT MEAN("gct_si_pct") FROM "session" {by}', 60 * DAY, 2 * DAY),
+                _query("C", f'SELECT STDDEV("gct_si_pct") FROM "session" {by}', 60 * DAY, 2 * DAY),
+                _reduce("D", "A"),
+                _reduce("E", "B"),
+                _reduce("F", "C"),
+                _expr("G", {"type": "math", "expression": "abs(($D - $E) / max($F, 1))"}),
+                _threshold("H", "G", "gt", [2.0], {"type": "lt", "params": [1.5]}),
+            ],
+            "H",
+            "warning",
             "{{ $labels.athlete }}: GCT symmetry index {{ humanize $values.G.Value }} SD from "
-            "the athlete's baseline"),
-        _rule("sensorhub-gct_balance_band", "GCT balance outside 48–52 %", [
-            _query("A", f'SELECT LAST("gct_balance_left_pct") FROM "session" {by}', 14 * DAY),
-            _reduce("B", "A"), _threshold("C", "B", "outside_range", [48, 52],
-                                          {"type": "within_range", "params": [48.5, 51.5]})],
-            "C", "info", "{{ $labels.athlete }}: GCT balance {{ humanize $values.B.Value }} % "
-            "left"),
-        _rule("sensorhub-pain", "Pain reported (4/10 or more)", [
-            _query("A", f'SELECT LAST("pain") FROM "session" {by}', 3 * DAY),
-            _reduce("B", "A"), _threshold("C", "B", "gt", [3.99])], "C", "critical",
-            "{{ $labels.athlete }}: pain {{ $values.B.Value }}/10 reported"),
-    ]  # fmt: skip
-    return {"apiVersion": 1, "groups": [{"orgId": 1, "name": "sensorhub", "folder": "sensorhub",
-                                         "interval": "1h", "rules": rules}]}  # fmt: skip
+            "the athlete's baseline",
+        ),
+        _rule(
+            "sensorhub-gct_balance_band",
+            "GCT balance outside 48–52 %",
+            [
+                _query("A", f'SELECT LAST("gct_balance_left_pct") FROM "session" {by}', 14 * DAY),
+                _reduce("B", "A"),
+                _threshold(
+                    "C",
+                    "B",
+                    "outside_range",
+                    [48, 52],
+                    {"type": "within_range", "params": [48.5, 51.5]},
+                ),
+            ],
+            "C",
+            "info",
+            "{{ $labels.athlete }}: GCT balance {{ humanize $values.B.Value }} % left",
+        ),
+        _rule(
+            "sensorhub-pain",
+            "Pain reported (4/10 or more)",
+            [
+                _query("A", f'SELECT LAST("pain") FROM "session" {by}', 3 * DAY),
+                _reduce("B", "A"),
+                _threshold("C", "B", "gt", [3.99]),
+            ],
+            "C",
+            "critical",
+            "{{ $labels.athlete }}: pain {{ $values.B.Value }}/10 reported",
+        ),
+    ]
+    return {
+        "apiVersion": 1,
+        "groups": [
+            {
+                "orgId": 1,
+                "name": "sensorhub",
+                "folder": "sensorhub",
+                "interval": "1h",
+                "rules": rules,
+            }
+        ],
+    }
 
 
 def main() -> None:
@@ -445,6 +928,7 @@ def main() -> None:
         (out / f"{name}.json").write_text(json.dumps(fn(), indent=2) + "\n", encoding="utf-8")
     alerting = HERE / "provisioning" / "alerting"
     alerting.mkdir(parents=True, exist_ok=True)
+
     class Dumper(yaml.SafeDumper):
         def ignore_aliases(self, data: Any) -> bool:  # no &id001 anchors: plain, diffable YAML
             return True

@@ -89,8 +89,10 @@ def ingest(
         report = pipe.ingest(files, progress=_report_file)
     ok = sum(f.status == "ingested" for f in report.files)
     dup = sum(f.status == "duplicate" for f in report.files)
-    out.print(f"{ok} ingested, {dup} already there, {len(report.failed)} failed, "
-              f"{len(report.files) - ok - dup - len(report.failed)} without activity")  # fmt: skip
+    out.print(
+        f"{ok} ingested, {dup} already there, {len(report.failed)} failed, "
+        f"{len(report.files) - ok - dup - len(report.failed)} without activity"
+    )
     _report_flush(report.flush, cfg)
     if report.failed:
         raise typer.Exit(1)
@@ -108,13 +110,20 @@ def _report_flush(flush, cfg: Config) -> None:
     elif flush.ok:
         out.print(f"InfluxDB: {flush.sent_points} points sent.")
     else:
-        err.print(f"InfluxDB: {flush.sent_points} points sent, {flush.left_batches} batches waiting "
-                  f"in the outbox ({flush.errors[-1] if flush.errors else 'unknown error'}).")  # fmt: skip
+        err.print(
+            f"InfluxDB: {flush.sent_points} points sent, {flush.left_batches} batches waiting "
+            f"in the outbox ({flush.errors[-1] if flush.errors else 'unknown error'})."
+        )
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=err)  # fmt: skip
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
 
 
 @app.command()
@@ -253,7 +262,7 @@ def status() -> None:
     """State dir, InfluxDB target, journal counts and the outbox backlog."""
     cfg = state.config()
     journal = Journal(cfg.journal_path)
-    ob = journal.outbox_stats()
+    ob = journal.outbox.stats()
     n_src = journal.db.execute("SELECT COUNT(*), COALESCE(SUM(partial),0) FROM sources").fetchone()
     n_ses = journal.db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
     out.print(f"state dir     {cfg.home}")
@@ -263,8 +272,10 @@ def status() -> None:
     )
     out.print(f"sources       {n_src[0]} ({n_src[1]} partial)")
     out.print(f"sessions      {n_ses} for {len(journal.athletes())} athlete(s)")
-    out.print(f"outbox        {ob['batches']} batches, {ob['points']} points waiting"
-              + (f", oldest {ob['oldest']}" if ob["oldest"] else ""))  # fmt: skip
+    out.print(
+        f"outbox        {ob['batches']} batches, {ob['points']} points waiting"
+        + (f", oldest {ob['oldest']}" if ob["oldest"] else "")
+    )
     if ob["last_error"]:
         out.print(f"last error    {ob['last_error']}", markup=False)
 
@@ -324,16 +335,27 @@ def alerts(
             rep = sender.flush(force=True)
         finally:
             sender.close()
-        out.print(f"webhook: {rep.sent} sent, {rep.left} waiting"
-                  + (f" ({rep.errors[-1]})" if rep.errors else ""))  # fmt: skip
+        out.print(
+            f"webhook: {rep.sent} sent, {rep.left} waiting"
+            + (f" ({rep.errors[-1]})" if rep.errors else "")
+        )
     df = engine.store.frame(athlete, open_only=open_only)
     if df.empty:
         out.print("no alerts")
     else:
         df["state"] = [c[:10] if isinstance(c, str) else "open" for c in df["cleared_at"]]
         df["opened"] = df["opened_at"].str[:16].str.replace("T", " ")
-        cols = ["id", "athlete", "opened", "rule", "severity", "value", "threshold", "state",
-                "message"]  # fmt: skip
+        cols = [
+            "id",
+            "athlete",
+            "opened",
+            "rule",
+            "severity",
+            "value",
+            "threshold",
+            "state",
+            "message",
+        ]
         _print_frame(df[cols], csv, title="alerts")
     q = engine.store.webhook_stats()
     if q["waiting"] and not csv:

@@ -15,7 +15,9 @@ from typing import Annotated
 import typer
 
 TRANSPORT_HELP = "bleak (the OS Bluetooth stack) or bumble (own host stack: --device)."
-DEVICE_HELP = "bumble HCI transport: usb:0, serial:/dev/ttyACM0, hci-socket:0, tcp-client:HOST:PORT."
+DEVICE_HELP = (
+    "bumble HCI transport: usb:0, serial:/dev/ttyACM0, hci-socket:0, tcp-client:HOST:PORT."
+)
 _SERVICES = {
     "0000180D-0000-1000-8000-00805F9B34FB": "heart rate (hr)",
     "00001814-0000-1000-8000-00805F9B34FB": "running speed and cadence (rsc)",
@@ -68,8 +70,11 @@ def scan(
     found = asyncio.run(main())
     for address, name, uuids in sorted(found, key=lambda r: (r[1] is None, r[1] or "", r[0])):
         print(f"{address}  {name or '(no name)'}  {_describe_services(uuids)}")
-    print(f"{len(found)} device(s). Polar pods advertise the PMD service in their scan "
-          "response only: match them by name or address in [[ble_devices]].", file=sys.stderr)
+    print(
+        f"{len(found)} device(s). Polar pods advertise the PMD service in their scan "
+        "response only: match them by name or address in [[ble_devices]].",
+        file=sys.stderr,
+    )
 
 
 def collect(
@@ -113,14 +118,18 @@ def collect(
 
     col, sink, reports = asyncio.run(main())
     for match, st in col.stats.items():
-        out.print(f"{match}: {st.samples} samples, {st.parse_errors} malformed, "
-                  f"{st.connects} connects" + (f", last error: {st.last_error}"
-                                               if st.last_error else ""), markup=False)
+        out.print(
+            f"{match}: {st.samples} samples, {st.parse_errors} malformed, "
+            f"{st.connects} connects" + (f", last error: {st.last_error}" if st.last_error else ""),
+            markup=False,
+        )
     for r in reports:
         s = r.session
-        out.print(f"session {s.get('id')} for {r.athlete}: {s.get('duration_s', 0):.0f} s, "
-                  f"{r.run_points} run points, {r.steps} steps, load {s.get('load', 0):.1f} "
-                  f"({s.get('load_method')})")
+        out.print(
+            f"session {s.get('id')} for {r.athlete}: {s.get('duration_s', 0):.0f} s, "
+            f"{r.run_points} run points, {r.steps} steps, load {s.get('load', 0):.1f} "
+            f"({s.get('load_method')})"
+        )
     ws = sink.writer.stats
     if not cfg.influx.enabled:
         out.print("InfluxDB not configured: data kept in the local journal (sensorhub status).")
@@ -135,8 +144,11 @@ def emulate(
         Path | None, typer.Option(help="FIT file: foot pod (speed, cadence) and HR strap.")
     ] = None,
     imu: Annotated[
-        list[Path] | None, typer.Option(help="IMU CSV (t_s + acc_x/y/z_g or acc_v/ap/ml_g): "
-                                             "one Polar PMD pod each (repeat the option).")
+        list[Path] | None,
+        typer.Option(
+            help="IMU CSV (t_s + acc_x/y/z_g or acc_v/ap/ml_g): "
+            "one Polar PMD pod each (repeat the option)."
+        ),
     ] = None,
     hci: Annotated[
         str, typer.Option(help="Where the collector's host connects (bumble transport name).")
@@ -170,8 +182,7 @@ def emulate(
         await rig.start()
         print(f"emulating on {hci}; config for the collector:")
         for name, kind, placement in rows:
-            print(f'[[ble_devices]]\nname = "{name}"\nkind = "{kind}"\n'
-                  f'placement = "{placement}"\n')
+            print(f'[[ble_devices]]\nname = "{name}"\nkind = "{kind}"\nplacement = "{placement}"\n')
         print("waiting for the collector to connect...", flush=True)
         await rig.wait_connected()
         for _ in range(repeat):

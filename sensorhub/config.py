@@ -138,8 +138,11 @@ BLE_KINDS = ("rsc", "hr", "pmd")
 
 def _ble_device(raw: dict[str, Any]) -> dict[str, str]:
     """One ``[[ble_devices]]`` row: ``address`` or ``name``, ``athlete``, ``kind``, ``placement``."""
-    row = {k: str(v) for k, v in raw.items() if k in ("address", "name", "athlete", "kind",
-                                                      "placement")}
+    row = {
+        k: str(v)
+        for k, v in raw.items()
+        if k in ("address", "name", "athlete", "kind", "placement")
+    }
     if not (row.get("address") or row.get("name")):
         raise ConfigError(f"ble_devices entry needs an address or a name: {raw}")
     if row.get("kind") not in BLE_KINDS:

@@ -28,10 +28,20 @@ STRIDE_FIELDS = [
     "duty_factor",
 ]
 SUMMARY_FIELDS = [
-    "n_steps", "cadence_spm", "gct_ms", "flight_ms", "step_time_ms", "duty_factor",
-    "gct_ms_left", "gct_ms_right", "gct_si_pct", "gct_sa_pct", "gct_balance_left_pct",
-    "flight_si_pct", "step_time_si_pct",
-]  # fmt: skip
+    "n_steps",
+    "cadence_spm",
+    "gct_ms",
+    "flight_ms",
+    "step_time_ms",
+    "duty_factor",
+    "gct_ms_left",
+    "gct_ms_right",
+    "gct_si_pct",
+    "gct_sa_pct",
+    "gct_balance_left_pct",
+    "flight_si_pct",
+    "step_time_si_pct",
+]
 
 
 class ImuInputError(ValueError):

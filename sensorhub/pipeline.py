@@ -285,7 +285,7 @@ class Pipeline:
     def _enqueue(self, lines: dict[str, list[str]]) -> int:
         n = 0
         for measurement, ls in lines.items():
-            self.journal.enqueue(measurement, ls, self.cfg.influx.batch_points)
+            self.journal.outbox.enqueue(measurement, ls, self.cfg.influx.batch_points)
             n += len(ls)
         return n
 
@@ -318,17 +318,36 @@ class Pipeline:
         line = point_line("session", {"athlete": athlete.id, "sport": "running"}, fields, ses.start)
         with self.journal.transaction():
             source_id = self.journal.add_source(
-                path=str(path), sha256=sha, fit_file_id=None, kind=f"imu:{self.placement}",
-                athlete=athlete.id, ingested_at=pd.Timestamp.now(tz="UTC").isoformat(), n_sessions=1,
-                n_records=len(rec.frame), partial=0, message="; ".join(ses.warnings) or None,
-            )  # fmt: skip
-            self.journal.add_session({
-                "id": sid, "source_id": source_id, "athlete": athlete.id, "sport": "running",
-                "sub_sport": self.placement, "start": ses.start.isoformat(), "end": ses.end.isoformat(),
-                "day": local_day(ses.start, athlete.tz), "duration_s": ses.summary["duration_s"],
-                "distance_m": None, "trimp": None, "load": load, "load_method": method, "partial": 0,
-                "summary": ses.summary,
-            })  # fmt: skip
+                path=str(path),
+                sha256=sha,
+                fit_file_id=None,
+                kind=f"imu:{self.placement}",
+                athlete=athlete.id,
+                ingested_at=pd.Timestamp.now(tz="UTC").isoformat(),
+                n_sessions=1,
+                n_records=len(rec.frame),
+                partial=0,
+                message="; ".join(ses.warnings) or None,
+            )
+            self.journal.add_session(
+                {
+                    "id": sid,
+                    "source_id": source_id,
+                    "athlete": athlete.id,
+                    "sport": "running",
+                    "sub_sport": self.placement,
+                    "start": ses.start.isoformat(),
+                    "end": ses.end.isoformat(),
+                    "day": local_day(ses.start, athlete.tz),
+                    "duration_s": ses.summary["duration_s"],
+                    "distance_m": None,
+                    "trimp": None,
+                    "load": load,
+                    "load_method": method,
+                    "partial": 0,
+                    "summary": ses.summary,
+                }
+            )
             n = self._enqueue({"stride": lines, "session": [line] if line else []})
         msg = (
             f"1 session [running, IMU {self.placement}], {ses.summary['records']} steps, {n} points"
@@ -374,7 +393,9 @@ class Pipeline:
         ]
         with self.journal.transaction():
             self.journal.replace_daily_load(athlete_id, table)
-            self.journal.enqueue("load", [ln for ln in lines if ln], self.cfg.influx.batch_points)
+            self.journal.outbox.enqueue(
+                "load", [ln for ln in lines if ln], self.cfg.influx.batch_points
+            )
         self._evaluate_alerts(athlete_id)
         return len(lines)
 
@@ -418,7 +439,9 @@ class Pipeline:
                 fields,
                 pd.Timestamp(s["start"]),
             )
-            self.journal.enqueue("session", [line] if line else [], self.cfg.influx.batch_points)
+            self.journal.outbox.enqueue(
+                "session", [line] if line else [], self.cfg.influx.batch_points
+            )
         self.recompute_athlete(s["athlete"])
         return s["id"]
 

@@ -1,4 +1,5 @@
 """Helpers shared by the gait tests: load the synthetic generator, match contacts."""
+
 import importlib.util
 from pathlib import Path
 
@@ -10,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def load_generator():
     spec = importlib.util.spec_from_file_location(
-        "imu_generate", ROOT / "fixtures" / "imu" / "generate.py")
+        "imu_generate", ROOT / "fixtures" / "imu" / "generate.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -77,9 +77,15 @@ def test_monotony_rule_on_identical_days():
 def sessions_frame(balances: list[float], pains: list[float | None] | None = None) -> pd.DataFrame:
     idx = pd.date_range("2026-03-01 07:00", periods=len(balances), freq="2D", tz="UTC")
     b = np.array(balances, dtype=float)
-    return pd.DataFrame({"id": [f"s{i:02d}" for i in range(len(b))],
-                         "gct_balance_left_pct": b, "gct_si_pct": 4 * (b - 50),
-                         "pain": pains or [np.nan] * len(b)}, index=idx)  # fmt: skip
+    return pd.DataFrame(
+        {
+            "id": [f"s{i:02d}" for i in range(len(b))],
+            "gct_balance_left_pct": b,
+            "gct_si_pct": 4 * (b - 50),
+            "pain": pains or [np.nan] * len(b),
+        },
+        index=idx,
+    )
 
 
 def test_asymmetry_baseline_shift_alerts_on_the_first_shifted_session():
@@ -144,20 +150,39 @@ def journal(cfg) -> Journal:
 
 def add_sessions(journal: Journal, athlete: str, frame: pd.DataFrame) -> None:
     with journal.transaction():
-        src = journal.add_source(path="x.fit", sha256=f"sha-{athlete}-{len(frame)}-{frame.index[0]}",
-                                 kind="fit", athlete=athlete, ingested_at="2026-01-01",
-                                 n_sessions=len(frame), n_records=0)  # fmt: skip
+        src = journal.add_source(
+            path="x.fit",
+            sha256=f"sha-{athlete}-{len(frame)}-{frame.index[0]}",
+            kind="fit",
+            athlete=athlete,
+            ingested_at="2026-01-01",
+            n_sessions=len(frame),
+            n_records=0,
+        )
         for t, r in frame.iterrows():
             summary = {k: r[k] for k in ("gct_balance_left_pct", "gct_si_pct")}
-            journal.add_session({"id": r["id"], "source_id": src, "athlete": athlete,
-                                 "sport": "running", "start": t.isoformat(),
-                                 "end": t.isoformat(), "day": t.strftime("%Y-%m-%d"),
-                                 "pain": None if pd.isna(r["pain"]) else r["pain"],
-                                 "summary": summary})  # fmt: skip
+            journal.add_session(
+                {
+                    "id": r["id"],
+                    "source_id": src,
+                    "athlete": athlete,
+                    "sport": "running",
+                    "start": t.isoformat(),
+                    "end": t.isoformat(),
+                    "day": t.strftime("%Y-%m-%d"),
+                    "pain": None if pd.isna(r["pain"]) else r["pain"],
+                    "summary": summary,
+                }
+            )
 
 
 def outbox_alert_lines(journal: Journal) -> list[str]:
-    return [ln for b in journal.outbox() if b.measurement == "alert" for ln in b.body.split("\n")]
+    return [
+        ln
+        for b in journal.outbox.batches()
+        if b.measurement == "alert"
+        for ln in b.body.split("\n")
+    ]
 
 
 def test_engine_dedups_across_growing_history_and_reevaluation(cfg, journal):
@@ -194,7 +219,8 @@ def test_engine_keeps_one_open_alert_until_it_clears(cfg, journal):
     add_sessions(journal, "ben", sessions_frame([50.0] * 6 + [52.6, 52.7, 52.5, 52.8, 50.1]))
     events = engine.evaluate_athlete("ben")
     assert [(e.rule, e.status) for e in events if e.rule == "gct_balance_band"] == [
-        ("gct_balance_band", "cleared")]  # fmt: skip
+        ("gct_balance_band", "cleared")
+    ]
     assert engine.evaluate_athlete("ben") == []
 
 
@@ -205,7 +231,9 @@ def test_live_window_alert_is_deduplicated_and_clears(cfg, journal):
     ok = pd.DataFrame({"gct_balance_left_pct": [50.2] * 10})
     assert [e.status for e in engine.evaluate_live("ben", off, t)] == ["open"]
     assert engine.evaluate_live("ben", off, t + pd.Timedelta(seconds=30)) == []
-    assert [e.status for e in engine.evaluate_live("ben", ok, t + pd.Timedelta(minutes=1))] == ["cleared"]
+    assert [e.status for e in engine.evaluate_live("ben", ok, t + pd.Timedelta(minutes=1))] == [
+        "cleared"
+    ]
     assert engine.evaluate_live("ben", ok, t + pd.Timedelta(minutes=2)) == []
     (row,) = engine.store.frame("ben").to_dict("records")
     assert row["rule"] == "live_gct_balance" and row["cleared_at"] is not None

@@ -74,8 +74,9 @@ def test_delivered_with_slack_text(cfg, port):
         report = WebhookSender(eng.ac, eng.store).flush(now=NOW)
         assert (report.sent, report.left, report.ok) == (1, 0, True)
         (body,) = rx.bodies
-        assert body["text"] == ("[sensorhub] ben (info): live: GCT balance 53.5 % left, outside "
-                                "the 48–52 % band")  # fmt: skip
+        assert body["text"] == (
+            "[sensorhub] ben (info): live: GCT balance 53.5 % left, outside the 48–52 % band"
+        )
         assert journal.counters()["webhook_sent"] == 1
     finally:
         rx.stop()

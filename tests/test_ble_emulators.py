@@ -34,19 +34,30 @@ def test_pmd_pod_control_point():
 
     pod = asyncio.run(main())
     acc = pmd.MeasurementType.ACC
-    settings = pmd.parse_response(pod.handle_request(
-        pmd.build_request(pmd.ControlOp.GET_SETTINGS, acc))).settings
+    settings = pmd.parse_response(
+        pod.handle_request(pmd.build_request(pmd.ControlOp.GET_SETTINGS, acc))
+    ).settings
     assert settings[pmd.SettingType.SAMPLE_RATE] == (52,)
-    bad = pmd.parse_response(pod.handle_request(pmd.build_request(
-        pmd.ControlOp.START, acc, {pmd.SettingType.SAMPLE_RATE: 999})))
+    bad = pmd.parse_response(
+        pod.handle_request(
+            pmd.build_request(pmd.ControlOp.START, acc, {pmd.SettingType.SAMPLE_RATE: 999})
+        )
+    )
     assert bad.status == pmd.Status.INVALID_PARAMETER and acc not in pod.active
-    ok = pmd.parse_response(pod.handle_request(pmd.build_request(
-        pmd.ControlOp.START, pmd.MeasurementType.GYRO, {pmd.SettingType.SAMPLE_RATE: 52})))
+    ok = pmd.parse_response(
+        pod.handle_request(
+            pmd.build_request(
+                pmd.ControlOp.START, pmd.MeasurementType.GYRO, {pmd.SettingType.SAMPLE_RATE: 52}
+            )
+        )
+    )
     assert ok.ok and ok.settings[pmd.SettingType.FACTOR][0] == 2000 / 32768
-    again = pmd.parse_response(pod.handle_request(pmd.build_request(
-        pmd.ControlOp.START, pmd.MeasurementType.GYRO)))
+    again = pmd.parse_response(
+        pod.handle_request(pmd.build_request(pmd.ControlOp.START, pmd.MeasurementType.GYRO))
+    )
     assert again.status == pmd.Status.ALREADY_IN_STATE
-    ecg = pmd.parse_response(pod.handle_request(pmd.build_request(
-        pmd.ControlOp.START, pmd.MeasurementType.ECG)))
+    ecg = pmd.parse_response(
+        pod.handle_request(pmd.build_request(pmd.ControlOp.START, pmd.MeasurementType.ECG))
+    )
     assert ecg.status == pmd.Status.INVALID_MEASUREMENT_TYPE
     assert pmd.parse_feature(pod._read_feature(None)) == {acc, pmd.MeasurementType.GYRO}

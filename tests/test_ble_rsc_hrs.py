@@ -21,7 +21,12 @@ def test_rsc_all_fields():
 def test_rsc_minimal_walking():
     m = rsc.parse_measurement(bytes.fromhex("00 4001 70"))  # 0x0140/256 = 1.25 m/s, 112/min
     assert (m.speed_mps, m.cadence_spm, m.stride_m, m.distance_m, m.running) == (
-        1.25, 112, None, None, False)
+        1.25,
+        112,
+        None,
+        None,
+        False,
+    )
 
 
 def test_rsc_distance_without_stride():
@@ -31,15 +36,18 @@ def test_rsc_distance_without_stride():
     assert m.speed_mps == 2.0
 
 
-@pytest.mark.parametrize("payload", [
-    "",                      # empty
-    "00 40 01",              # too short
-    "08 4001 70",            # reserved flag bit 3
-    "80 4001 70",            # reserved flag bit 7
-    "01 4001 70",            # stride announced, missing
-    "02 4001 70 1027",       # distance announced, truncated
-    "00 4001 70 00",         # trailing byte
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "",  # empty
+        "00 40 01",  # too short
+        "08 4001 70",  # reserved flag bit 3
+        "80 4001 70",  # reserved flag bit 7
+        "01 4001 70",  # stride announced, missing
+        "02 4001 70 1027",  # distance announced, truncated
+        "00 4001 70 00",  # trailing byte
+    ],
+)
 def test_rsc_malformed(payload):
     with pytest.raises(ParseError):
         rsc.parse_measurement(bytes.fromhex(payload))
@@ -60,12 +68,21 @@ def test_rsc_feature():
         rsc.parse_feature(b"\x07")
 
 
-@given(speed=st.integers(0, 0xFFFF), cad=st.integers(0, 255),
-       stride=st.none() | st.integers(0, 0xFFFF), dist=st.none() | st.integers(0, 2**32 - 1),
-       running=st.booleans())
+@given(
+    speed=st.integers(0, 0xFFFF),
+    cad=st.integers(0, 255),
+    stride=st.none() | st.integers(0, 0xFFFF),
+    dist=st.none() | st.integers(0, 2**32 - 1),
+    running=st.booleans(),
+)
 def test_rsc_roundtrip(speed, cad, stride, dist, running):
-    payload = rsc.build_measurement(speed / 256, cad, None if stride is None else stride / 100,
-                                    None if dist is None else dist / 10, running)
+    payload = rsc.build_measurement(
+        speed / 256,
+        cad,
+        None if stride is None else stride / 100,
+        None if dist is None else dist / 10,
+        running,
+    )
     m = rsc.parse_measurement(payload)
     assert round(m.speed_mps * 256) == speed and m.cadence_spm == cad and m.running == running
     assert (m.stride_m is None) == (stride is None)
@@ -101,20 +118,31 @@ def test_hr_uint16_energy_rr():
     assert m.rr_s == (0x0333 / 1024,)
 
 
-@pytest.mark.parametrize("payload", [
-    "", "00", "01 48",          # too short / uint16 HR truncated
-    "20 48", "80 48",           # reserved flags
-    "10 48", "10 48 00",        # RR announced: none, or an odd number of bytes
-    "00 48 00",                 # trailing bytes without RR flag
-    "08 48 01",                 # energy truncated
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "",
+        "00",
+        "01 48",  # too short / uint16 HR truncated
+        "20 48",
+        "80 48",  # reserved flags
+        "10 48",
+        "10 48 00",  # RR announced: none, or an odd number of bytes
+        "00 48 00",  # trailing bytes without RR flag
+        "08 48 01",  # energy truncated
+    ],
+)
 def test_hr_malformed(payload):
     with pytest.raises(ParseError):
         hrs.parse_measurement(bytes.fromhex(payload))
 
 
-@given(hr=st.integers(0, 0xFFFF), rr=st.lists(st.integers(1, 0xFFFF), max_size=8),
-       energy=st.none() | st.integers(0, 0xFFFF), contact=st.none() | st.booleans())
+@given(
+    hr=st.integers(0, 0xFFFF),
+    rr=st.lists(st.integers(1, 0xFFFF), max_size=8),
+    energy=st.none() | st.integers(0, 0xFFFF),
+    contact=st.none() | st.booleans(),
+)
 def test_hr_roundtrip(hr, rr, energy, contact):
     m = hrs.parse_measurement(hrs.build_measurement(hr, [r / 1024 for r in rr], energy, contact))
     assert m.hr_bpm == hr and m.energy_kj == energy and m.contact == contact

@@ -17,8 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def sh(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     e = {k: v for k, v in os.environ.items() if not k.startswith("SENSORHUB_")}
     e.update(env or {}, SENSORHUB_HOME=str(home), COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "sensorhub.cli", *args], capture_output=True, text=True,
-                          env=e, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "sensorhub.cli", *args],
+        capture_output=True,
+        text=True,
+        env=e,
+        timeout=300,
+    )
 
 
 def test_demo_fixtures_show_acwr_values_and_the_spike(tmp_path):

@@ -22,11 +22,24 @@ FOOT, STRAP, POD = "E0:00:00:00:00:01", "E0:00:00:00:00:02", "E0:00:00:00:00:03"
 
 
 def rows(n, rate_hz=52.0):
-    return [SimpleNamespace(
-        t_s=i / rate_hz, speed_mps=3.0 + 0.01 * i, cadence_spm=160 + i % 20,
-        stride_m=1.1 + 0.01 * (i % 7), distance_m=10.0 * i, hr_bpm=140 + i % 30,
-        rr_s=(0.4 + 0.001 * i,), acc_x_g=0.01 * i, acc_y_g=-0.5, acc_z_g=1.0 - 0.002 * i,
-        gyr_x_dps=3.0 * i, gyr_y_dps=-100.0, gyr_z_dps=0.5 * i) for i in range(n)]
+    return [
+        SimpleNamespace(
+            t_s=i / rate_hz,
+            speed_mps=3.0 + 0.01 * i,
+            cadence_spm=160 + i % 20,
+            stride_m=1.1 + 0.01 * (i % 7),
+            distance_m=10.0 * i,
+            hr_bpm=140 + i % 30,
+            rr_s=(0.4 + 0.001 * i,),
+            acc_x_g=0.01 * i,
+            acc_y_g=-0.5,
+            acc_z_g=1.0 - 0.002 * i,
+            gyr_x_dps=3.0 * i,
+            gyr_y_dps=-100.0,
+            gyr_z_dps=0.5 * i,
+        )
+        for i in range(n)
+    ]
 
 
 async def wait_for(cond, timeout=10.0):
@@ -46,8 +59,9 @@ async def setup(devices, clock=time.time_ns):
         await emu.start()
     sink = MemorySink()
     central = BumbleTransport(local_device(link, "hub", "E0:00:00:00:00:FF"))
-    collector = Collector(central, devices, sink, clock=clock,
-                          backoff=Backoff(0.05, 2.0, 0.5), scan_timeout_s=2.0)
+    collector = Collector(
+        central, devices, sink, clock=clock, backoff=Backoff(0.05, 2.0, 0.5), scan_timeout_s=2.0
+    )
     await collector.start()
     return foot, strap, pod, sink, collector
 
@@ -55,9 +69,11 @@ async def setup(devices, clock=time.time_ns):
 def test_three_sensors_end_to_end():
     async def main():
         ticks = itertools.count(1)
-        devices = [DeviceSpec("FootPod L", "ann", "rsc", "left_foot"),       # by name
-                   DeviceSpec(STRAP.lower(), "ann", "hr", "chest"),          # by address
-                   DeviceSpec("Polar Sense 1", "ann", "pmd", "right_shank")]
+        devices = [
+            DeviceSpec("FootPod L", "ann", "rsc", "left_foot"),  # by name
+            DeviceSpec(STRAP.lower(), "ann", "hr", "chest"),  # by address
+            DeviceSpec("Polar Sense 1", "ann", "pmd", "right_shank"),
+        ]
         foot, strap, pod, sink, col = await setup(devices, clock=lambda: next(ticks))
         await wait_for(lambda: all(s.connected for s in col.stats.values()))
         data = rows(104)
@@ -83,8 +99,8 @@ def test_three_sensors_end_to_end():
     gyr = np.concatenate([f.xyz for f in frames if f.unit == "dps"])
     want_acc = np.array([[r.acc_x_g, r.acc_y_g, r.acc_z_g] for r in data[:100]])
     want_gyr = np.array([[r.gyr_x_dps, r.gyr_y_dps, r.gyr_z_dps] for r in data[:100]])
-    np.testing.assert_allclose(acc, want_acc, atol=0.0005)            # 1 mG resolution
-    np.testing.assert_allclose(gyr, want_gyr, atol=2000 / 32768)      # 1 LSB at 2000 dps
+    np.testing.assert_allclose(acc, want_acc, atol=0.0005)  # 1 mG resolution
+    np.testing.assert_allclose(gyr, want_gyr, atol=2000 / 32768)  # 1 LSB at 2000 dps
     t = np.concatenate([f.t_ns for f in frames if f.unit == "g"])
     assert np.all(np.diff(t) > 0)
     assert np.diff(t).mean() == pytest.approx(1e9 / 52, rel=1e-3)
@@ -99,7 +115,7 @@ def test_reconnect_after_drop():
         data = rows(20)
         await foot.run(data[:10])
         await wait_for(lambda: stats.samples == 10)
-        await foot.drop(0.3)                      # the pod goes away and comes back
+        await foot.drop(0.3)  # the pod goes away and comes back
         await wait_for(lambda: stats.connects == 2 and stats.connected)
         await foot.run(data[10:])
         await wait_for(lambda: stats.samples == 20)
@@ -118,8 +134,8 @@ def test_malformed_notifications_are_counted_and_skipped():
         await wait_for(lambda: stats.connected)
         data = rows(6)
         await strap.run(data[:3])
-        await strap.send_raw(bytes.fromhex("20 48"))      # reserved flag
-        await strap.send_raw(bytes.fromhex("10 48 00"))   # odd RR bytes
+        await strap.send_raw(bytes.fromhex("20 48"))  # reserved flag
+        await strap.send_raw(bytes.fromhex("10 48 00"))  # odd RR bytes
         await strap.run(data[3:])
         await wait_for(lambda: stats.notifications == 8)
         await col.stop()

@@ -32,9 +32,17 @@ def test_device_matching():
 
 
 def test_parse_devices():
-    specs = parse_devices([{"address": "AA:BB:CC:DD:EE:FF", "athlete": "ann", "kind": "rsc",
-                            "placement": "left_foot"},
-                           {"name": "HRM", "athlete": "bob", "kind": "hr"}])
+    specs = parse_devices(
+        [
+            {
+                "address": "AA:BB:CC:DD:EE:FF",
+                "athlete": "ann",
+                "kind": "rsc",
+                "placement": "left_foot",
+            },
+            {"name": "HRM", "athlete": "bob", "kind": "hr"},
+        ]
+    )
     assert specs[0].is_address and specs[0].placement == "left_foot"
     assert not specs[1].is_address and specs[1].match == "HRM"
     with pytest.raises(ValueError):

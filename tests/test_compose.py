@@ -45,9 +45,11 @@ def interpolate(text: str, env: dict[str, str]) -> str:
 
 @pytest.mark.parametrize(
     "name,validator",
-    [("compose-spec.json", jsonschema.Draft7Validator),
-     ("compose-spec.compose-go.json", jsonschema.Draft202012Validator)],
-)  # fmt: skip
+    [
+        ("compose-spec.json", jsonschema.Draft7Validator),
+        ("compose-spec.compose-go.json", jsonschema.Draft202012Validator),
+    ],
+)
 def test_compose_file_validates(name, validator):
     sch = json.loads(shared_dir("schemas", name).read_text())
     raw = (ROOT / "docker-compose.yml").read_text()
@@ -88,9 +90,11 @@ def test_ble_profile_runs_the_collector_on_the_host_network_with_dbus():
 def test_grafana_mounts_the_provisioning():
     vols = compose()["services"]["grafana"]["volumes"]
     assert "./grafana/provisioning:/etc/grafana/provisioning:ro" in vols
-    for path in ("grafana/provisioning/datasources/influxdb.yaml",
-                 "grafana/provisioning/dashboards/sensorhub.yaml",
-                 "grafana/provisioning/alerting/sensorhub-rules.yaml"):  # fmt: skip
+    for path in (
+        "grafana/provisioning/datasources/influxdb.yaml",
+        "grafana/provisioning/dashboards/sensorhub.yaml",
+        "grafana/provisioning/alerting/sensorhub-rules.yaml",
+    ):
         assert (ROOT / path).is_file()
     assert (ROOT / "Dockerfile").is_file() and (ROOT / ".dockerignore").is_file()
     assert ".env" in (ROOT / ".dockerignore").read_text().split()

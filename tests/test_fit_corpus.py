@@ -46,8 +46,11 @@ def _iso(v: object) -> str | None:
 
 
 def _num_stats(s: pd.Series) -> tuple[int, float, float, float]:
-    vals = [v for v in s.dropna().tolist() if isinstance(v, int | float | np.number)
-            and not isinstance(v, bool)]
+    vals = [
+        v
+        for v in s.dropna().tolist()
+        if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+    ]
     total = math.fsum(float(v) for v in vals) if vals else 0.0
     return len(vals), total, (min(vals) if vals else None), (max(vals) if vals else None)
 
@@ -74,14 +77,23 @@ def compare_record(got: pd.DataFrame, want: dict) -> list[str]:
         types = w["types"]
         if types == ["num"]:
             k, total, lo, hi = _num_stats(s)
-            if k != w["n_num"] or not _close(total, w["sum"]) or (
-                    k and not (_close(lo, w["min"]) and _close(hi, w["max"]))):
-                bad.append(f"record.{name}: n_num/sum/min/max {k}/{total}/{lo}/{hi} != "
-                           f"{w['n_num']}/{w['sum']}/{w['min']}/{w['max']}")
+            if (
+                k != w["n_num"]
+                or not _close(total, w["sum"])
+                or (k and not (_close(lo, w["min"]) and _close(hi, w["max"])))
+            ):
+                bad.append(
+                    f"record.{name}: n_num/sum/min/max {k}/{total}/{lo}/{hi} != "
+                    f"{w['n_num']}/{w['sum']}/{w['min']}/{w['max']}"
+                )
         elif types in (["datetime"], ["time"]):
             vals = s.dropna()
-            got_d = {"first": _iso(vals.iloc[0]), "last": _iso(vals.iloc[-1]),
-                     "min": _iso(vals.min()), "max": _iso(vals.max())}
+            got_d = {
+                "first": _iso(vals.iloc[0]),
+                "last": _iso(vals.iloc[-1]),
+                "min": _iso(vals.min()),
+                "max": _iso(vals.max()),
+            }
             want_d = {k: w[k] for k in got_d}
             if got_d != want_d:
                 bad.append(f"record.{name}: {got_d} != {want_d}")
@@ -97,8 +109,9 @@ def _newer_profile(row: pd.Series, name: str, got: object, want: object) -> bool
     spec = next((f for f in prof.message(18).fields.values() if f.name == name), None)
     if spec is None:
         return False
-    if pd.isna(got) and any(sf.name in row.index and pd.notna(row[sf.name])
-                            for sf in spec.subfields):
+    if pd.isna(got) and any(
+        sf.name in row.index and pd.notna(row[sf.name]) for sf in spec.subfields
+    ):
         return True
     names = prof.type_values(spec.type) or {}
     return isinstance(want, int) and isinstance(got, str) and names.get(want) == got

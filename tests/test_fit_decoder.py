@@ -27,8 +27,13 @@ def fit_file(messages: bytes, header_size: int = 14) -> bytes:
     return body + struct.pack("<H", crc16_py(body))
 
 
-def definition(local: int, mesg_num: int, fields: list[tuple[int, int, int]], big: bool = False,
-               dev_fields: list[tuple[int, int, int]] | None = None) -> bytes:
+def definition(
+    local: int,
+    mesg_num: int,
+    fields: list[tuple[int, int, int]],
+    big: bool = False,
+    dev_fields: list[tuple[int, int, int]] | None = None,
+) -> bytes:
     """A definition message: ``fields`` are (number, size, base type)."""
     out = bytes([0x40 | local | (0x20 if dev_fields else 0), 0, int(big)])
     out += struct.pack(">H" if big else "<H", mesg_num) + bytes([len(fields)])
@@ -46,15 +51,32 @@ def data(local: int, payload: bytes, time_offset: int | None = None) -> bytes:
 
 
 T0 = 1_000_000_000  # FIT seconds (2021-09-09)
-RECORD = [(253, 4, 0x86), (0, 4, 0x85), (1, 4, 0x85), (2, 2, 0x84), (3, 1, 0x02),
-          (5, 4, 0x86), (6, 2, 0x84), (4, 1, 0x02)]
+RECORD = [
+    (253, 4, 0x86),
+    (0, 4, 0x85),
+    (1, 4, 0x85),
+    (2, 2, 0x84),
+    (3, 1, 0x02),
+    (5, 4, 0x86),
+    (6, 2, 0x84),
+    (4, 1, 0x02),
+]
 
 
 def record_payload(i: int, big: bool = False) -> bytes:
     e = ">" if big else "<"
     hr = 0xFF if i % 5 == 0 else 120 + i % 30  # every 5th heart rate invalid
-    return struct.pack(e + "IiiHBIHB", T0 + i, 600_000_000 + 1000 * i, -10_000 * i,
-                       (100 + 500) * 5 + i, hr, 100 * i * 3, 3000 + 7 * i, 85)
+    return struct.pack(
+        e + "IiiHBIHB",
+        T0 + i,
+        600_000_000 + 1000 * i,
+        -10_000 * i,
+        (100 + 500) * 5 + i,
+        hr,
+        100 * i * 3,
+        3000 + 7 * i,
+        85,
+    )
 
 
 def activity(n: int = 50, big: bool = False) -> bytes:
@@ -87,14 +109,16 @@ def assert_same_as_fitparse(path) -> None:
                 continue
             a, b = got[col], want[col]
             if a.dtype.kind in "fi" and b.dtype.kind in "fi":
-                np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=0,
-                                           err_msg=f"{name}.{col}")
+                np.testing.assert_allclose(
+                    a.to_numpy(float), b.to_numpy(float), rtol=0, err_msg=f"{name}.{col}"
+                )
             else:
                 for x, y in zip(a.tolist(), b.tolist(), strict=True):
                     if isinstance(x, str) and isinstance(y, int | float):
                         continue  # the newer SDK profile names this enum value
-                    assert (pd.isna(x) is True and pd.isna(y) is True) or x == y, \
+                    assert (pd.isna(x) is True and pd.isna(y) is True) or x == y, (
                         f"{name}.{col}: {x!r} != {y!r}"
+                    )
 
 
 # --- tests ---------------------------------------------------------------------------------
@@ -115,7 +139,8 @@ def test_synthetic_activity_matches_fitparse(tmp_path, big: bool) -> None:
     assert len(rec) == 50
     assert str(rec["timestamp"].dtype) == "datetime64[ns, UTC]"
     assert rec["timestamp"].iloc[0] == pd.Timestamp("1989-12-31", tz="UTC") + pd.Timedelta(
-        seconds=T0)
+        seconds=T0
+    )
     assert rec["position_lat"].dtype.kind == "i" and rec["position_lat"].iloc[3] == 600_003_000
     assert rec["speed"].iloc[1] == pytest.approx(3.007)
     assert rec["enhanced_speed"].iloc[1] == pytest.approx(3.007)  # component of speed
@@ -143,8 +168,9 @@ def test_compressed_timestamps_follow_fitparse(tmp_path) -> None:
 def test_developer_fields_named_by_field_description(tmp_path) -> None:
     msgs = definition(0, 207, [(0, 16, 0x0D), (3, 1, 0x02)])
     msgs += data(0, bytes(range(16)) + b"\x00")
-    msgs += definition(1, 206, [(0, 1, 0x02), (1, 1, 0x02), (2, 1, 0x02), (3, 16, 0x07),
-                                (8, 8, 0x07)])
+    msgs += definition(
+        1, 206, [(0, 1, 0x02), (1, 1, 0x02), (2, 1, 0x02), (3, 16, 0x07), (8, 8, 0x07)]
+    )
     msgs += data(1, bytes([0, 7, 0x84]) + b"Form Power".ljust(16, b"\0") + b"Watts".ljust(8, b"\0"))
     msgs += definition(2, 20, [(253, 4, 0x86)], dev_fields=[(7, 2, 0)])
     msgs += b"".join(data(2, struct.pack("<IH", T0 + i, 200 + i)) for i in range(5))
@@ -225,12 +251,15 @@ def test_backend_keyword_keeps_fitparse_oracle(tmp_path) -> None:
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("rel", [
-    "GPSBabel__gpsbabel/fit-sample.fit",
-    "dtcooper__python-fitparse/compressed-speed-distance.fit",
-    "dtcooper__python-fitparse/event_timestamp.fit",
-    "3schweinehunde__fit_parser/with_stryd.fit",
-])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "GPSBabel__gpsbabel/fit-sample.fit",
+        "dtcooper__python-fitparse/compressed-speed-distance.fit",
+        "dtcooper__python-fitparse/event_timestamp.fit",
+        "3schweinehunde__fit_parser/with_stryd.fit",
+    ],
+)
 def test_real_files_match_fitparse_frame_by_frame(rel: str) -> None:
     path = shared_dir("fit") / rel
     if not path.exists():
@@ -264,11 +293,14 @@ def test_frames_are_built_on_first_access_and_dict_api_never_leaks_placeholders(
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("rel", [
-    "dtcooper__python-fitparse/compressed-speed-distance.fit",  # compressed timestamps
-    "GPSBabel__gpsbabel/fit-sample.fit",
-    "3schweinehunde__fit_parser/with_stryd.fit",  # developer fields
-])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "dtcooper__python-fitparse/compressed-speed-distance.fit",  # compressed timestamps
+        "GPSBabel__gpsbabel/fit-sample.fit",
+        "3schweinehunde__fit_parser/with_stryd.fit",  # developer fields
+    ],
+)
 def test_one_frame_alone_equals_the_same_frame_after_all(rel: str) -> None:
     path = shared_dir("fit") / rel
     if not path.exists():

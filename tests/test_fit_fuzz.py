@@ -21,8 +21,12 @@ from drivers.fit.fast import decode_fast
 from tests.shared import SHARED, shared_dir
 from tests.test_fit_decoder import activity, data, definition, fit_file
 
-SETTINGS = settings(max_examples=int(os.environ.get("FIT_FUZZ_EXAMPLES", "1200")), deadline=5000, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("FIT_FUZZ_EXAMPLES", "1200")),
+    deadline=5000,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 SEED_FILES = [
     "GPSBabel__gpsbabel/fit-sample.fit",
     "dtcooper__python-fitparse/compressed-speed-distance.fit",
@@ -67,7 +71,7 @@ def _mutate(draw, raw: bytes) -> bytes:
         elif op == "insert":
             buf[pos:pos] = draw(st.binary(min_size=1, max_size=8))
         else:
-            del buf[pos: pos + draw(st.integers(1, 8))]
+            del buf[pos : pos + draw(st.integers(1, 8))]
     if draw(st.booleans()):
         buf = buf[: draw(st.integers(0, len(buf)))]
     return bytes(buf)
@@ -98,13 +102,20 @@ def test_random_messages_after_a_valid_header(body: bytes) -> None:
     check(body)
 
 
-@pytest.mark.parametrize("raw", [
-    fit_file(definition(0, 20, [(i, 255, 0x0D) for i in range(255)]) + data(0, b"\x00" * 10)),
-    fit_file(definition(0, 20, [(3, 1, 2)]))[:-2] + struct.pack("<I", 0xFFFFFFFF),
-    struct.pack("<BBHI4s", 14, 0x20, 2132, 0xFFFFFFFF, b".FIT") + b"\x00\x00" + b"\x40" * 50,
-    struct.pack("<BBHI4s", 255, 0x20, 2132, 10, b".FIT"),
-    fit_file(definition(0, 206, [(0, 1, 2), (1, 1, 2), (2, 1, 2)]) + data(0, b"\x00\x01\x99")
-             + definition(1, 20, [(3, 1, 2)], dev_fields=[(1, 200, 0)]) + data(1, b"\x01")),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        fit_file(definition(0, 20, [(i, 255, 0x0D) for i in range(255)]) + data(0, b"\x00" * 10)),
+        fit_file(definition(0, 20, [(3, 1, 2)]))[:-2] + struct.pack("<I", 0xFFFFFFFF),
+        struct.pack("<BBHI4s", 14, 0x20, 2132, 0xFFFFFFFF, b".FIT") + b"\x00\x00" + b"\x40" * 50,
+        struct.pack("<BBHI4s", 255, 0x20, 2132, 10, b".FIT"),
+        fit_file(
+            definition(0, 206, [(0, 1, 2), (1, 1, 2), (2, 1, 2)])
+            + data(0, b"\x00\x01\x99")
+            + definition(1, 20, [(3, 1, 2)], dev_fields=[(1, 200, 0)])
+            + data(1, b"\x01")
+        ),
+    ],
+)
 def test_impossible_sizes_stop_cleanly(raw: bytes) -> None:
     check(raw)

@@ -1,4 +1,5 @@
 """Bad input: each case has a clear outcome (contacts, no contacts + warning, or GaitError)."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,9 +61,14 @@ def test_wrong_units_are_converted_with_warning(run, scale, unit):
 def test_standing_still_gives_no_contacts():
     t = np.arange(0, 30, 0.005)
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"t_s": t, "acc_v_g": 1 + rng.normal(0, 0.01, t.size),
-                          "acc_ap_g": rng.normal(0, 0.01, t.size),
-                          "acc_ml_g": rng.normal(0, 0.01, t.size)})
+    frame = pd.DataFrame(
+        {
+            "t_s": t,
+            "acc_v_g": 1 + rng.normal(0, 0.01, t.size),
+            "acc_ap_g": rng.normal(0, 0.01, t.size),
+            "acc_ml_g": rng.normal(0, 0.01, t.size),
+        }
+    )
     for placement in ("sacrum", "shank"):
         res = analyse(frame, placement)
         assert res.contacts.empty and res.summary["n_steps"] == 0

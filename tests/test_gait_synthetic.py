@@ -1,4 +1,5 @@
 """Gait engine on synthetic signals with exact, known contacts."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -120,7 +121,8 @@ def test_symmetry_formulas():
     assert symmetry_angle(1, 1) == 0
     # Zifchock 2008: SA = (45 - atan(L/R)) / 90 * 100
     assert symmetry_angle(250, 270) == pytest.approx(
-        (45 - np.degrees(np.arctan(250 / 270))) / 90 * 100)
+        (45 - np.degrees(np.arctan(250 / 270))) / 90 * 100
+    )
 
 
 def test_windows_and_drift_show_fatigue():

@@ -11,6 +11,7 @@ Measured (contact-weighted over trials, see the report printed with ``-s``):
 alcantara2022_sacrum: recall 100 %, precision 100 %, GCT MAE 11.5 ms (bias −2.5 ms);
 bach2022_shank: recall 100 %, precision 100 %, GCT MAE 6.3 ms (bias −0.1 ms).
 """
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,27 +39,41 @@ def validate(dataset: str) -> pd.DataFrame:
         det = det[det.ic_s.between(lo, hi)].reset_index(drop=True)
         pairs = match(det, ref)
         err = np.array([det.gct_ms[j] - ref.gct_ms[i] for i, j in pairs])
-        rows.append({"trial": ev.name[:7], "n": len(ref), "found": len(pairs),
-                     "missed": len(ref) - len(pairs), "extra": len(det) - len(pairs),
-                     "gct_bias_ms": err.mean(), "gct_mae_ms": np.abs(err).mean()})
+        rows.append(
+            {
+                "trial": ev.name[:7],
+                "n": len(ref),
+                "found": len(pairs),
+                "missed": len(ref) - len(pairs),
+                "extra": len(det) - len(pairs),
+                "gct_bias_ms": err.mean(),
+                "gct_mae_ms": np.abs(err).mean(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def totals(table: pd.DataFrame) -> dict:
     found = table.found.sum()
     w = table.found / found
-    return {"recall": found / table.n.sum(), "precision": found / (found + table.extra.sum()),
-            "gct_bias_ms": float((table.gct_bias_ms * w).sum()),
-            "gct_mae_ms": float((table.gct_mae_ms * w).sum())}
+    return {
+        "recall": found / table.n.sum(),
+        "precision": found / (found + table.extra.sum()),
+        "gct_bias_ms": float((table.gct_bias_ms * w).sum()),
+        "gct_mae_ms": float((table.gct_mae_ms * w).sum()),
+    }
 
 
-@pytest.mark.parametrize("dataset,mae_goal", [("alcantara2022_sacrum", 12.0),
-                                              ("bach2022_shank", 15.0)])
+@pytest.mark.parametrize(
+    "dataset,mae_goal", [("alcantara2022_sacrum", 12.0), ("bach2022_shank", 15.0)]
+)
 def test_force_plate_validation(dataset, mae_goal):
     table = validate(dataset)
     tot = totals(table)
-    print(f"\n{dataset}\n{table.round(1).to_string(index=False)}\n"
-          + " ".join(f"{k}={v:.4g}" for k, v in tot.items()))
+    print(
+        f"\n{dataset}\n{table.round(1).to_string(index=False)}\n"
+        + " ".join(f"{k}={v:.4g}" for k, v in tot.items())
+    )
     assert tot["recall"] >= 0.99
     assert tot["precision"] >= 0.99
     assert tot["gct_mae_ms"] <= mae_goal

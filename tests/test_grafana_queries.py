@@ -49,12 +49,15 @@ class Demo:
 
 
 def _write(url: str, db: str, lines: list[str]) -> None:
-    r = httpx.post(f"{url}/write", params={"db": db, "precision": "ms"},
-                   content="\n".join(lines).encode())  # fmt: skip
+    r = httpx.post(
+        f"{url}/write", params={"db": db, "precision": "ms"}, content="\n".join(lines).encode()
+    )
     assert r.status_code == 204, r.text
 
 
-def stride_lines(athlete: str, start: pd.Timestamp, seconds: float, gct=(255.0, 245.0)) -> list[str]:
+def stride_lines(
+    athlete: str, start: pd.Timestamp, seconds: float, gct=(255.0, 245.0)
+) -> list[str]:
     """Alternating left/right steps at ~170 steps/min, as the IMU gait engine writes them."""
     rng = np.random.default_rng(7)
     step_s = 60.0 / 170.0
@@ -63,18 +66,31 @@ def stride_lines(athlete: str, start: pd.Timestamp, seconds: float, gct=(255.0, 
         side = "L" if i % 2 == 0 else "R"
         g = gct[i % 2] + rng.normal(0, 4)
         t = start + pd.Timedelta(seconds=i * step_s)
-        fields = {"gct_ms": g, "flight_ms": step_s * 1000 - g, "step_time_ms": step_s * 1000,
-                  "cadence_spm": 170.0}  # fmt: skip
-        out.append(point_line("stride", {"athlete": athlete, "side": side,
-                                         "placement": "sacrum"}, fields, t))  # fmt: skip
+        fields = {
+            "gct_ms": g,
+            "flight_ms": step_s * 1000 - g,
+            "step_time_ms": step_s * 1000,
+            "cadence_spm": 170.0,
+        }
+        out.append(
+            point_line(
+                "stride", {"athlete": athlete, "side": side, "placement": "sacrum"}, fields, t
+            )
+        )
     return out
 
 
 def ble_run_lines(athlete: str, start: pd.Timestamp, seconds: int) -> list[str]:
     tags = {"athlete": athlete, "sport": "running", "source": "ble"}
-    return [point_line("run", tags, {"hr_bpm": 140.0 + i % 7, "cadence_spm": 170.0,
-                                     "speed_mps": 3.2}, start + pd.Timedelta(seconds=i))
-            for i in range(seconds)]  # fmt: skip
+    return [
+        point_line(
+            "run",
+            tags,
+            {"hr_bpm": 140.0 + i % 7, "cadence_spm": 170.0, "speed_mps": 3.2},
+            start + pd.Timedelta(seconds=i),
+        )
+        for i in range(seconds)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +110,16 @@ def demo(influxd, tmp_path_factory) -> Demo:
     _write(influxd.url, cfg.influx.database, stride_lines("ben", start, 600))
     now = pd.Timestamp.now(tz="UTC").floor("s")
     live_start = now - pd.Timedelta(minutes=5)
-    _write(influxd.url, cfg.influx.database,
-           ble_run_lines("ben", live_start, 240) + stride_lines("ben", live_start, 240,
-                                                                gct=(262.0, 238.0)))  # fmt: skip
+    _write(
+        influxd.url,
+        cfg.influx.database,
+        ble_run_lines("ben", live_start, 240)
+        + stride_lines("ben", live_start, 240, gct=(262.0, 238.0)),
+    )
     window = pd.DataFrame({"side": ["L", "R"] * 50, "gct_ms": [262.0, 238.0] * 50})
-    events = AlertEngine(cfg, pipe.journal).evaluate_live("ben", window, t=now - pd.Timedelta(minutes=1))
+    events = AlertEngine(cfg, pipe.journal).evaluate_live(
+        "ben", window, t=now - pd.Timedelta(minutes=1)
+    )
     assert [e.rule for e in events] == ["live_gct_balance"]
     assert pipe.flush().ok
     return Demo(cfg, cfg.influx.database, influxd, (start, end), now)
@@ -111,12 +132,15 @@ def influx_regex_value(values: list[str]) -> str:
     return esc[0] if len(esc) == 1 else "(" + "|".join(esc) + ")"
 
 
-def render(q: str, values: dict[str, list[str]], t0: pd.Timestamp, t1: pd.Timestamp,
-           interval: str) -> str:  # fmt: skip
+def render(
+    q: str, values: dict[str, list[str]], t0: pd.Timestamp, t1: pd.Timestamp, interval: str
+) -> str:
     if t0 is None:
         q = q.replace("$timeFilter", "time > now() - 15m")
     else:
-        q = q.replace("$timeFilter", f"time >= {t0.value // 10**6}ms AND time <= {t1.value // 10**6}ms")
+        q = q.replace(
+            "$timeFilter", f"time >= {t0.value // 10**6}ms AND time <= {t1.value // 10**6}ms"
+        )
     q = q.replace("$__interval", interval)
     q = re.sub(r"\$\{(\w+):doublequote\}", lambda m: ",".join(f'"{v}"' for v in values[m[1]]), q)
     q = re.sub(r"/\^\$(\w+)\$/", lambda m: f"/^{influx_regex_value(values[m[1]])}$/", q)
@@ -195,10 +219,13 @@ def test_squad_numbers_match_the_journal(demo):
     q = 'SELECT LAST("gct_balance_left_pct") FROM "session" WHERE "athlete" =~ /^ben$/'
     assert 52.2 < demo.query(q)[0]["values"][0][1] < 52.7
     board = load_board("squad")
-    open_q = next(t["query"] for p in board["panels"] if p.get("title") == "Open alerts"
-                  for t in p["targets"])  # fmt: skip
-    counts = {a: demo.query(render(open_q, {"athlete": [a]}, *RANGE, "1d"))[0]["values"][0][1]
-              for a in ATHLETES}  # fmt: skip
+    open_q = next(
+        t["query"] for p in board["panels"] if p.get("title") == "Open alerts" for t in p["targets"]
+    )
+    counts = {
+        a: demo.query(render(open_q, {"athlete": [a]}, *RANGE, "1d"))[0]["values"][0][1]
+        for a in ATHLETES
+    }
     # ben: GCT balance band (still outside 48–52 %) and the live window; ana: pain 5/10
     assert counts == {"ana": 1, "ben": 2}
 

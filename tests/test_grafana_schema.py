@@ -37,7 +37,9 @@ def test_there_are_four_boards():
 
 @pytest.mark.parametrize("path", BOARD_FILES, ids=lambda p: p.stem)
 def test_dashboard_validates_against_the_grafana_schema(path):
-    validate(json.loads(path.read_text()), schema("grafana-foundation-sdk.dashboard.jsonschema.json"))
+    validate(
+        json.loads(path.read_text()), schema("grafana-foundation-sdk.dashboard.jsonschema.json")
+    )
 
 
 @pytest.mark.parametrize("path", BOARD_FILES, ids=lambda p: p.stem)
@@ -102,12 +104,19 @@ def test_dashboard_provider_points_at_the_mounted_folder():
 
 
 def test_alert_rules_validate():
-    doc = yaml.safe_load((GRAFANA / "provisioning" / "alerting" / "sensorhub-rules.yaml").read_text())
+    doc = yaml.safe_load(
+        (GRAFANA / "provisioning" / "alerting" / "sensorhub-rules.yaml").read_text()
+    )
     validate(doc, schema("grafana-provisioning-alerting.UNOFFICIAL.schema.json"))
     rules = [r for g in doc["groups"] for r in g["rules"]]
     assert {r["labels"]["rule"] for r in rules} == {
-        "acwr_spike", "load_increase", "monotony", "gct_asymmetry_baseline",
-        "gct_balance_band", "pain"}  # fmt: skip
+        "acwr_spike",
+        "load_increase",
+        "monotony",
+        "gct_asymmetry_baseline",
+        "gct_balance_band",
+        "pain",
+    }
     for r in rules:
         assert "injury" not in r["title"].lower()
         for d in r["data"]:
@@ -121,5 +130,7 @@ def test_committed_files_are_the_generator_output():
     for name, fn in gen.BOARDS.items():
         committed = json.loads((GRAFANA / "dashboards" / f"{name}.json").read_text())
         assert committed == fn(), f"{name}.json is stale: run grafana/generate.py"
-    rules = yaml.safe_load((GRAFANA / "provisioning" / "alerting" / "sensorhub-rules.yaml").read_text())
+    rules = yaml.safe_load(
+        (GRAFANA / "provisioning" / "alerting" / "sensorhub-rules.yaml").read_text()
+    )
     assert rules == gen.alert_rules()

@@ -71,7 +71,7 @@ def test_influx_down_then_back_every_point_arrives_once(home, own_influxd, db_na
     report = Pipeline(cfg).ingest([shared_dir("fit", STRYD)])
     assert report.files[0].status == "ingested"
     assert not report.flush.ok and "unreachable" in report.flush.errors[0]
-    waiting = Pipeline(cfg).journal.outbox_stats()
+    waiting = Pipeline(cfg).journal.outbox.stats()
     assert waiting["points"] > 4900
 
     server.start()

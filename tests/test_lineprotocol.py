@@ -53,8 +53,10 @@ def reference_lines(measurement: str, frame: pd.DataFrame, tags: dict) -> list[s
     """The line protocol contract spelled out one row and one value at a time."""
     key = series_key(measurement, tags)
     ms = to_ms(frame.index)
-    cols = [(escape_key(c), pd.to_numeric(frame.iloc[:, j], errors="coerce").to_numpy(float))
-            for j, c in enumerate(frame.columns)]
+    cols = [
+        (escape_key(c), pd.to_numeric(frame.iloc[:, j], errors="coerce").to_numpy(float))
+        for j, c in enumerate(frame.columns)
+    ]
     lines = []
     for i in range(len(frame)):
         fields = [f"{name}={float(v[i])!r}" for name, v in cols if math.isfinite(v[i])]
@@ -84,8 +86,10 @@ def random_frame(rng: np.random.Generator, n: int, k: int) -> pd.DataFrame:
         v[rng.random(n) < rng.random()] = np.nan
         v[rng.random(n) < 0.01] = np.inf
         data[["hr_bpm", "speed mps", "a,b", "x=y", "{brace}", "lat"][j % 6] + str(j)] = v
-    idx = pd.DatetimeIndex(pd.Timestamp("2026-01-01", tz="UTC")
-                           + pd.to_timedelta(np.sort(rng.integers(0, 10**9, n)), unit="ms"))
+    idx = pd.DatetimeIndex(
+        pd.Timestamp("2026-01-01", tz="UTC")
+        + pd.to_timedelta(np.sort(rng.integers(0, 10**9, n)), unit="ms")
+    )
     return pd.DataFrame(data, index=idx)
 
 
@@ -102,8 +106,15 @@ def test_frame_to_lines_matches_reference_on_random_frames(seed: int) -> None:
 
 def test_frame_to_lines_coerces_like_to_numeric() -> None:
     idx = pd.date_range("2026-01-01", periods=4, freq="s", tz="UTC")
-    frame = pd.DataFrame({"i": [1, 2, 3, 4], "b": [True, False, True, False],
-                          "s": ["1.5", "x", None, "2"], "nan": [np.nan] * 4}, index=idx)
+    frame = pd.DataFrame(
+        {
+            "i": [1, 2, 3, 4],
+            "b": [True, False, True, False],
+            "s": ["1.5", "x", None, "2"],
+            "nan": [np.nan] * 4,
+        },
+        index=idx,
+    )
     assert frame_to_lines("m", frame, {}) == reference_lines("m", frame, {})
     assert frame_to_lines("m", frame, {})[0] == "m i=1.0,b=1.0,s=1.5 1767225600000"
     assert frame_to_lines("m", frame.iloc[:0], {}) == []

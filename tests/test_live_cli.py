@@ -36,8 +36,14 @@ placement = "sacrum"
 
 
 def sensorhub(*args: str, env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sensorhub.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "sensorhub.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def test_emulate_scan_collect(home: Path, tmp_path: Path):
@@ -45,10 +51,27 @@ def test_emulate_scan_collect(home: Path, tmp_path: Path):
     cfg = tmp_path / "config.toml"
     cfg.write_text(CONFIG)
     env = {**os.environ, "SENSORHUB_HOME": str(home), "SENSORHUB_CONFIG": str(cfg)}
-    emu = subprocess.Popen([sys.executable, "-m", "sensorhub.cli", "emulate", "--fit", str(FIT),
-                            "--imu", str(IMU), "--hci", f"tcp-server:_:{port}", "--speedup", "10"],
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           cwd=ROOT)
+    emu = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sensorhub.cli",
+            "emulate",
+            "--fit",
+            str(FIT),
+            "--imu",
+            str(IMU),
+            "--hci",
+            f"tcp-server:_:{port}",
+            "--speedup",
+            "10",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         assert "emulating on" in emu.stdout.readline()
         hci = ["--transport", "bumble", "--device", f"tcp-client:127.0.0.1:{port}"]

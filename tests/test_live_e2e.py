@@ -20,12 +20,18 @@ from sensorhub.store import Journal
 from .gait_helpers import load_generator
 
 SPEEDUP = 4.0
-FOOT, STRAP, POD_L, POD_R = ("E0:00:00:00:01:01", "E0:00:00:00:01:02", "E0:00:00:00:01:03",
-                             "E0:00:00:00:01:04")
-DEVICES = [DeviceSpec("FootPod", "ann", "rsc", "left_foot"),
-           DeviceSpec(STRAP, "ann", "hr", "chest"),
-           DeviceSpec("Sense L", "ann", "pmd", "left_shank"),
-           DeviceSpec("Sense R", "ann", "pmd", "right_shank")]
+FOOT, STRAP, POD_L, POD_R = (
+    "E0:00:00:00:01:01",
+    "E0:00:00:00:01:02",
+    "E0:00:00:00:01:03",
+    "E0:00:00:00:01:04",
+)
+DEVICES = [
+    DeviceSpec("FootPod", "ann", "rsc", "left_foot"),
+    DeviceSpec(STRAP, "ann", "hr", "chest"),
+    DeviceSpec("Sense L", "ann", "pmd", "left_shank"),
+    DeviceSpec("Sense R", "ann", "pmd", "right_shank"),
+]
 GAIT = {"hop_s": 0.25}
 
 
@@ -37,10 +43,17 @@ def sped_up_clock(speedup: float = SPEEDUP):
 def rsc_hr(seconds: float, rate_hz: float = 2.0) -> pd.DataFrame:
     n = int(seconds * rate_hz)
     i = np.arange(n)
-    return pd.DataFrame({"t_s": 0.25 + i / rate_hz, "speed_mps": 3.0 + 0.01 * i,
-                         "cadence_spm": 170 + i % 7, "stride_m": 2.2 + 0.01 * (i % 5),
-                         "distance_m": 100.0 + 1.5 * i, "hr_bpm": 140 + i % 11,
-                         "rr_s": [(0.43 + 0.001 * (k % 9),) for k in i]})
+    return pd.DataFrame(
+        {
+            "t_s": 0.25 + i / rate_hz,
+            "speed_mps": 3.0 + 0.01 * i,
+            "cadence_spm": 170 + i % 7,
+            "stride_m": 2.2 + 0.01 * (i % 5),
+            "distance_m": 100.0 + 1.5 * i,
+            "hr_bpm": 140 + i % 11,
+            "rr_s": [(0.43 + 0.001 * (k % 9),) for k in i],
+        }
+    )
 
 
 def shank_pods(seconds: float):
@@ -68,8 +81,14 @@ async def start_rig(cfg, seconds: float, devices=DEVICES):
     memory = MemorySink()
     live = LiveSink(cfg, devices, flush_interval_s=0.25, **GAIT)
     await live.start()
-    col = Collector(rig.central(), devices, TeeSink(live, memory), clock=sped_up_clock(),
-                    backoff=Backoff(0.05, 2.0, 0.3), scan_timeout_s=2.0)
+    col = Collector(
+        rig.central(),
+        devices,
+        TeeSink(live, memory),
+        clock=sped_up_clock(),
+        backoff=Backoff(0.05, 2.0, 0.3),
+        scan_timeout_s=2.0,
+    )
     await col.start()
     await wait_for(lambda: all(s.connected for s in col.stats.values()))
     return rig, (foot, strap, pod_l, pod_r), truth, memory, live, col
@@ -84,11 +103,19 @@ def expected_run(memory: MemorySink) -> pd.DataFrame:
         if s.kind == "rsc":
             p = s.parsed
             first = p.distance_m if first is None else first
-            rows.append({"time": sec, "speed_mps": p.speed_mps, "cadence_spm": p.cadence_spm,
-                         "step_length_mm": 500.0 * p.stride_m, "distance_m": p.distance_m - first})
+            rows.append(
+                {
+                    "time": sec,
+                    "speed_mps": p.speed_mps,
+                    "cadence_spm": p.cadence_spm,
+                    "step_length_mm": 500.0 * p.stride_m,
+                    "distance_m": p.distance_m - first,
+                }
+            )
         elif s.kind == "hr":
-            rows.append({"time": sec, "hr_bpm": s.parsed.hr_bpm,
-                         "rr_ms": np.mean(s.parsed.rr_s) * 1000})
+            rows.append(
+                {"time": sec, "hr_bpm": s.parsed.hr_bpm, "rr_ms": np.mean(s.parsed.rr_s) * 1000}
+            )
     df = pd.DataFrame(rows)
     agg = {c: "mean" for c in df.columns if c not in ("time", "distance_m")}
     agg["distance_m"] = "last"
@@ -99,8 +126,9 @@ def influx_frame(server, db: str, q: str) -> pd.DataFrame:
     series = server.query(db, q)
     if not series:
         return pd.DataFrame()
-    return pd.concat([pd.DataFrame(s["values"], columns=s["columns"]) for s in series],
-                     ignore_index=True)
+    return pd.concat(
+        [pd.DataFrame(s["values"], columns=s["columns"]) for s in series], ignore_index=True
+    )
 
 
 def check_run_points(server, db: str, memory: MemorySink) -> None:
@@ -109,8 +137,9 @@ def check_run_points(server, db: str, memory: MemorySink) -> None:
     assert set(got["source"]) == {"ble"} and set(got["sport"]) == {"running"}
     assert list(got.index) == list(want.index)
     for col in want.columns:
-        np.testing.assert_allclose(got[col].to_numpy(float), want[col].to_numpy(float),
-                                   rtol=1e-9, err_msg=col)
+        np.testing.assert_allclose(
+            got[col].to_numpy(float), want[col].to_numpy(float), rtol=1e-9, err_msg=col
+        )
 
 
 def check_strides(server, db: str, live: LiveSink) -> pd.DataFrame:
@@ -157,7 +186,7 @@ def test_four_sensors_to_influxdb(influx_cfg, influxd, db_name, caplog):
     assert [r["kind"] for r in src] == ["ble"] and src[0]["sha256"].startswith("ble:")
     sess = journal.sessions("ann").iloc[0]
     assert sess["duration_s"] == pytest.approx(seconds, abs=2.0)
-    assert journal.outbox_stats()["batches"] == 0
+    assert journal.outbox.stats()["batches"] == 0
     (point,) = influx_frame(influxd, db_name, "SELECT * FROM session").to_dict("records")
     assert point["session_id"] == sess["id"] and point["n_steps"] == len(strides)
     assert point["distance_m"] == pytest.approx(1.5 * 19, abs=0.1)
@@ -169,13 +198,14 @@ def test_four_sensors_to_influxdb(influx_cfg, influxd, db_name, caplog):
 def test_disconnect_and_malformed_notifications(influx_cfg, influxd, db_name):
     async def main():
         rig, (foot, strap, pod_l, pod_r), truth, memory, live, col = await start_rig(
-            influx_cfg, 10.0)
+            influx_cfg, 10.0
+        )
         run = asyncio.create_task(rig.run())
         await asyncio.sleep(0.6)
-        await strap.send_raw(bytes.fromhex("20 48"))          # reserved flag bit
-        await pod_l.send_raw(bytes.fromhex("02 00 00"))       # truncated PMD frame
-        await foot.drop(0.3)                                  # the foot pod goes away...
-        await wait_for(lambda: col.stats["FootPod"].connects == 2)   # ...and comes back
+        await strap.send_raw(bytes.fromhex("20 48"))  # reserved flag bit
+        await pod_l.send_raw(bytes.fromhex("02 00 00"))  # truncated PMD frame
+        await foot.drop(0.3)  # the foot pod goes away...
+        await wait_for(lambda: col.stats["FootPod"].connects == 2)  # ...and comes back
         await run
         await asyncio.sleep(0.3)
         await col.stop()
@@ -201,12 +231,12 @@ def test_influxdb_down_for_a_while_loses_nothing(home, own_influxd, db_name):
         rig, emus, truth, memory, live, col = await start_rig(cfg, 14.0)
         run = asyncio.create_task(rig.run())
         await asyncio.sleep(0.5)
-        await asyncio.to_thread(server.stop)                  # InfluxDB goes away
+        await asyncio.to_thread(server.stop)  # InfluxDB goes away
         n_before = len(memory.samples)
         await asyncio.sleep(1.0)
         down = (live.writer.stats.failed_flushes, live.writer.stats.backlog_points)
-        assert len(memory.samples) > n_before                  # collection goes on
-        await asyncio.to_thread(server.start)                  # ... and comes back
+        assert len(memory.samples) > n_before  # collection goes on
+        await asyncio.to_thread(server.start)  # ... and comes back
         await run
         await asyncio.sleep(0.3)
         await col.stop()
@@ -217,4 +247,4 @@ def test_influxdb_down_for_a_while_loses_nothing(home, own_influxd, db_name):
     assert failed > 0 and backlog > 0
     check_run_points(server, db_name, memory)
     check_strides(server, db_name, live)
-    assert Journal(cfg.journal_path).outbox_stats()["batches"] == 0
+    assert Journal(cfg.journal_path).outbox.stats()["batches"] == 0

@@ -35,7 +35,7 @@ def test_run_series_means_per_second_and_rewrites_the_same_point():
     f = run.frame().iloc[0]
     assert f["speed_mps"] == 3.5 and f["cadence_spm"] == 175
     assert f["step_length_mm"] == pytest.approx(1050.0)  # RSC stride / 2 (same foot to same foot)
-    assert f["distance_m"] == 3.0                         # since the session's first value
+    assert f["distance_m"] == 3.0  # since the session's first value
     assert f["hr_bpm"] == 150 and f["rr_ms"] == pytest.approx(405.0)
     k4, _ = run.add_rsc(S + 1_000_000_000, rsc(3.0, dist=2.0))  # sensor counter reset
     assert k4 != k1
@@ -61,7 +61,9 @@ def feed(pods, frames, chunk=10, latency_ns=20_000_000):
     for i in range(0, len(t_ns[0]), chunk):
         for p, t, x in zip(pods, t_ns, xyz, strict=True):
             arrival = int(t[min(i + chunk, len(t)) - 1]) + latency_ns
-            steps += stream.add(p, p.add(t[i:i + chunk], x[i:i + chunk], arrival), arrival / 1e9)
+            steps += stream.add(
+                p, p.add(t[i : i + chunk], x[i : i + chunk], arrival), arrival / 1e9
+            )
     for p in pods:
         steps += stream.add(p, p.finish(), np.inf)
     return stream, steps + stream.finish()
@@ -99,12 +101,15 @@ def test_step_latency_is_bounded():
     t = frames[0]["t_s"].to_numpy()
     for i in range(0, len(t), 10):
         for p, f in zip(pods, frames, strict=True):
-            part = f.iloc[i:i + 10]
+            part = f.iloc[i : i + 10]
             t_ns = (S + part["t_s"].to_numpy() * 1e9).astype(np.int64)
             arrival = int(t_ns[-1])
-            for s in stream.add(p, p.add(t_ns, part[["acc_x_g", "acc_y_g", "acc_z_g"]]
-                                         .to_numpy(), arrival), arrival / 1e9):
-                emitted_at[s.contact.ic_s] = (arrival / 1e9 - s.end_s)
+            for s in stream.add(
+                p,
+                p.add(t_ns, part[["acc_x_g", "acc_y_g", "acc_z_g"]].to_numpy(), arrival),
+                arrival / 1e9,
+            ):
+                emitted_at[s.contact.ic_s] = arrival / 1e9 - s.end_s
     delays = np.array(list(emitted_at.values()))[1:]  # the first waits for a 1 s buffer
     assert len(delays) >= len(truth) - 3
     assert delays.max() < pods[0].settle_s + pods[0].hop_s + 0.1
@@ -136,7 +141,7 @@ def test_outbox_writer_keeps_lines_without_influxdb_and_coalesces(home):
         w = OutboxWriter(cfg, interval_s=0.05)
         await w.start()
         w.put(("run", 1), "run", "run,athlete=a x=1 1000")
-        w.put(("run", 1), "run", "run,athlete=a x=2 1000")   # same key: replaces
+        w.put(("run", 1), "run", "run,athlete=a x=2 1000")  # same key: replaces
         w.put(("run", 2), "run", "run,athlete=a x=3 2000")
         await asyncio.sleep(0.2)
         w.put(("stride", 1), "stride", "stride,athlete=a gct_ms=250 1500", urgent=True)
@@ -145,27 +150,41 @@ def test_outbox_writer_keeps_lines_without_influxdb_and_coalesces(home):
         return w
 
     w = asyncio.run(main())
-    bodies = [b.body for b in Journal(cfg.journal_path).outbox()]
+    bodies = [b.body for b in Journal(cfg.journal_path).outbox.batches()]
     assert "\n".join(bodies).splitlines() == [
-        "run,athlete=a x=2 1000", "run,athlete=a x=3 2000", "stride,athlete=a gct_ms=250 1500"]
+        "run,athlete=a x=2 1000",
+        "run,athlete=a x=3 2000",
+        "stride,athlete=a gct_ms=250 1500",
+    ]
     assert w.stats.enqueued_points == 3 and w.stats.sent_points == 0
 
 
 def test_config_ble_devices(home, tmp_path):
     p = tmp_path / "c.toml"
-    p.write_text('[[ble_devices]]\naddress = "AA:BB:CC:DD:EE:FF"\nathlete = "ann"\nkind = "hr"\n'
-                 '[[ble_devices]]\nname = "Polar Sense 1"\nkind = "pmd"\nplacement = "sacrum"\n')
+    p.write_text(
+        '[[ble_devices]]\naddress = "AA:BB:CC:DD:EE:FF"\nathlete = "ann"\nkind = "hr"\n'
+        '[[ble_devices]]\nname = "Polar Sense 1"\nkind = "pmd"\nplacement = "sacrum"\n'
+    )
     cfg = load_config(p, home)
     assert cfg.ble_devices == [
         {"address": "AA:BB:CC:DD:EE:FF", "athlete": "ann", "kind": "hr"},
-        {"name": "Polar Sense 1", "kind": "pmd", "placement": "sacrum", "athlete": ""}]
+        {"name": "Polar Sense 1", "kind": "pmd", "placement": "sacrum", "athlete": ""},
+    ]
     p.write_text('[[ble_devices]]\nname = "x"\nkind = "power"\n')
     with pytest.raises(ConfigError):
         load_config(p, home)
 
 
 def test_imu_samples_maps_body_axes_to_pod_axes():
-    df = imu_samples(pd.DataFrame({"t_s": [0, 0.005], "acc_v_g": [1.0, 1.1],
-                                   "acc_ap_g": [0.1, 0.2], "acc_ml_g": [0.0, 0.3]}))
+    df = imu_samples(
+        pd.DataFrame(
+            {
+                "t_s": [0, 0.005],
+                "acc_v_g": [1.0, 1.1],
+                "acc_ap_g": [0.1, 0.2],
+                "acc_ml_g": [0.0, 0.3],
+            }
+        )
+    )
     assert df.columns.tolist() == ["t_s", "acc_x_g", "acc_y_g", "acc_z_g"]
     assert df["acc_z_g"].tolist() == [1.0, 1.1]

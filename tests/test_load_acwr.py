@@ -11,7 +11,9 @@ from sensorhub.load import acute_load, acwr, chronic_load, daily_series
 
 def days(values, start="2024-01-01"):
     return pd.Series(
-        values, index=pd.date_range(start, periods=len(values), name="day"), dtype=float,
+        values,
+        index=pd.date_range(start, periods=len(values), name="day"),
+        dtype=float,
         name="daily_load",
     )
 

@@ -11,8 +11,12 @@ from sensorhub.load import as_daily, daily_series
 def test_sums_per_day_and_fills_gaps_with_zero():
     sessions = pd.DataFrame(
         {
-            "day": [dt.date(2024, 3, 1), dt.date(2024, 3, 1), dt.date(2024, 3, 3),
-                    dt.date(2024, 3, 6)],
+            "day": [
+                dt.date(2024, 3, 1),
+                dt.date(2024, 3, 1),
+                dt.date(2024, 3, 3),
+                dt.date(2024, 3, 6),
+            ],
             "load": [100.0, 50.0, 200.0, 80.0],
         }
     )
@@ -26,8 +30,9 @@ def test_sums_per_day_and_fills_gaps_with_zero():
 def test_timestamps_unsorted_and_explicit_range():
     sessions = pd.DataFrame(
         {
-            "day": pd.to_datetime(["2024-03-03 18:00", "2024-03-01 06:30", "2024-03-20 12:00"],
-                                  utc=True),
+            "day": pd.to_datetime(
+                ["2024-03-03 18:00", "2024-03-01 06:30", "2024-03-20 12:00"], utc=True
+            ),
             "load": [200.0, 100.0, 999.0],
         }
     )

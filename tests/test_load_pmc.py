@@ -48,9 +48,7 @@ def test_late_session_changes_later_days_only():
     base = pd.DataFrame(
         {"day": [start + pd.Timedelta(days=d) for d in range(0, 60, 2)], "load": [60.0] * 30}
     )
-    late = pd.concat(
-        [base, pd.DataFrame({"day": [start + pd.Timedelta(days=41)], "load": [90.0]})]
-    )
+    late = pd.concat([base, pd.DataFrame({"day": [start + pd.Timedelta(days=41)], "load": [90.0]})])
     before = load_table(daily_series(base))
     after = load_table(daily_series(late))
     assert before.index.equals(after.index)

@@ -87,7 +87,7 @@ def test_late_session_recomputes_every_later_day_and_not_earlier(tmp_path, home,
     assert (after.loc[day31:, "chronic"] > before.loc[day31:, "chronic"]).iloc[:28].all()
     assert (after.loc[day31:, "ctl"] > before.loc[day31:, "ctl"]).all()  # EWMA: every later day
     # the outbox got exactly the changed days again
-    load_lines = [b.body for b in j.outbox() if b.measurement == "load"][-1].splitlines()
+    load_lines = [b.body for b in j.outbox.batches() if b.measurement == "load"][-1].splitlines()
     assert len(load_lines) == len(after) - 31
 
 
@@ -143,7 +143,9 @@ def test_imu_file_becomes_a_session_with_one_stride_point_per_step(tmp_path, cfg
     assert summary["gct_si_pct"] == pytest.approx(
         (truth_l - truth_r) / (0.5 * (truth_l + truth_r)) * 100, abs=2
     )
-    strides = [ln for b in j.outbox() if b.measurement == "stride" for ln in b.body.splitlines()]
+    strides = [
+        ln for b in j.outbox.batches() if b.measurement == "stride" for ln in b.body.splitlines()
+    ]
     assert len(strides) == len(truth)
     assert sum(",side=L " in ln for ln in strides) == (truth.side == "L").sum()
 
@@ -195,7 +197,10 @@ def test_two_shank_pods_as_two_files_give_one_session_with_sides(tmp_path, cfg):
     assert summary["gct_ms_right"] == pytest.approx(gr, abs=8)
     assert summary["gct_si_pct"] == pytest.approx((gl - gr) / (0.5 * (gl + gr)) * 100, abs=3)
     strides = [
-        ln for b in pipe.journal.outbox() if b.measurement == "stride" for ln in b.body.splitlines()
+        ln
+        for b in pipe.journal.outbox.batches()
+        if b.measurement == "stride"
+        for ln in b.body.splitlines()
     ]
     assert (
         sum(",side=L " in ln for ln in strides) > 0 and sum(",side=R " in ln for ln in strides) > 0

@@ -18,8 +18,11 @@ from sensorhub.report import range_report, session_report
 
 ROOT = Path(__file__).resolve().parents[1]
 # ben's runs from 12 Oct to 6 Nov: a baseline, then the GCT-balance shift of 26 Oct
-BEN = [p for p in sorted((ROOT / "fixtures" / "fit" / "ben").glob("*.fit"))
-       if "2026-10-12" <= p.stem <= "2026-11-06"]  # fmt: skip
+BEN = [
+    p
+    for p in sorted((ROOT / "fixtures" / "fit" / "ben").glob("*.fit"))
+    if "2026-10-12" <= p.stem <= "2026-11-06"
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +36,28 @@ def journal_home(tmp_path_factory) -> Path:
 
 
 def chromium() -> str:
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    path = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
     if path is None:
         pytest.fail("chromium not found: scripts/test.sh installs Debian's chromium package")
     return path
 
 
 def screenshot(html: Path, png: Path) -> Image.Image:
-    cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update",
-           f"--user-data-dir={png.parent / 'chromium-profile'}",
-           f"--screenshot={png}", "--window-size=1200,1600", html.resolve().as_uri()]  # fmt: skip
+    cmd = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        f"--user-data-dir={png.parent / 'chromium-profile'}",
+        f"--screenshot={png}",
+        "--window-size=1200,1600",
+        html.resolve().as_uri(),
+    ]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
     return Image.open(png).convert("RGB")
 
@@ -67,8 +81,14 @@ def test_range_report_renders(journal_home, tmp_path):
     journal = Pipeline(cfg).journal
     html = range_report(cfg, journal, "ben")
     assert_self_contained(html)
-    for text in ("Training load", "ACWR (band 0.8–1.3)", "Asymmetry trend", "Alerts",
-                 "gct_balance_band", "outside the 48–52 % band"):  # fmt: skip
+    for text in (
+        "Training load",
+        "ACWR (band 0.8–1.3)",
+        "Asymmetry trend",
+        "Alerts",
+        "gct_balance_band",
+        "outside the 48–52 % band",
+    ):
         assert text in html
     path = tmp_path / "range.html"
     path.write_text(html, encoding="utf-8")
@@ -92,8 +112,11 @@ def test_session_report_without_the_source_file(journal_home, tmp_path):
     cfg = load_config(ROOT / "fixtures" / "sensorhub.toml", home=journal_home)
     journal = Pipeline(cfg).journal
     sid = journal.sessions("ben").iloc[0]["id"]
-    journal.db.execute("UPDATE sources SET path='/nonexistent/x.fit' WHERE id="
-                       "(SELECT source_id FROM sessions WHERE id=?)", (sid,))  # fmt: skip
+    journal.db.execute(
+        "UPDATE sources SET path='/nonexistent/x.fit' WHERE id="
+        "(SELECT source_id FROM sessions WHERE id=?)",
+        (sid,),
+    )
     html = session_report(cfg, journal, sid)
     assert "no longer there" in html and "Daily load" in html
 
@@ -104,8 +127,21 @@ def test_cli_report_and_alerts(journal_home, tmp_path, monkeypatch):
     runner = CliRunner()
     base = ["--home", str(journal_home), "--config", str(ROOT / "fixtures" / "sensorhub.toml")]
     out = tmp_path / "r.html"
-    res = runner.invoke(app, [*base, "report", "--athlete", "ben", "--from", "2026-10-01",
-                              "--to", "2026-11-15", "-o", str(out)])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            *base,
+            "report",
+            "--athlete",
+            "ben",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-11-15",
+            "-o",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "ben · 2026-10-01 to 2026-11-15" in out.read_text()
     res = runner.invoke(app, [*base, "report", "--session", "nope", "-o", str(out)])

@@ -55,15 +55,20 @@ def test_watch_command_ingests_new_files_and_stops_cleanly_on_ctrl_c(tmp_path):
     env["SENSORHUB_HOME"] = str(home)
     proc = subprocess.Popen(
         [sys.executable, "-m", "sensorhub.cli", "watch", str(inbox), "--settle", "0.5"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(2)
         write_run(inbox / "run.fit", range(0, 300))
         (inbox / "junk.fit").write_bytes(b"not a fit file at all")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if (home / "journal.sqlite").exists() and not Journal(home / "journal.sqlite").sessions().empty:
+            if (home / "journal.sqlite").exists() and not Journal(
+                home / "journal.sqlite"
+            ).sessions().empty:
                 break
             time.sleep(0.3)
         time.sleep(1.5)

@@ -65,8 +65,9 @@ def parse_measurement(data: bytes) -> RscMeasurement:
         raise ParseError(f"RSC measurement sets reserved flag bits: 0x{flags:02x}")
     expected = 4 + (2 if flags & _STRIDE_PRESENT else 0) + (4 if flags & _DISTANCE_PRESENT else 0)
     if len(data) != expected:
-        raise ParseError(f"RSC measurement flags 0x{flags:02x} need {expected} bytes, "
-                         f"got {len(data)}")
+        raise ParseError(
+            f"RSC measurement flags 0x{flags:02x} need {expected} bytes, got {len(data)}"
+        )
     speed_raw, cadence = struct.unpack_from("<HB", data, 1)
     offset = 4
     stride_m = distance_m = None
@@ -97,8 +98,9 @@ def build_measurement(
     """
     flags = _RUNNING if running else 0
     out = bytearray()
-    out += struct.pack("<HB", _clamp(round(speed_mps * 256), 0xFFFF),
-                       _clamp(round(cadence_spm), 0xFF))
+    out += struct.pack(
+        "<HB", _clamp(round(speed_mps * 256), 0xFFFF), _clamp(round(cadence_spm), 0xFF)
+    )
     if stride_m is not None:
         flags |= _STRIDE_PRESENT
         out += struct.pack("<H", _clamp(round(stride_m * 100), 0xFFFF))

@@ -18,8 +18,12 @@ from .result import FitMessages
 __all__ = ["FitError", "FitMessages", "decode", "decode_fast", "decode_with_fitparse"]
 
 
-def decode(source: str | Path | bytes, *, backend: Literal["fast", "fitparse"] = "fast",
-           crc: CrcPolicy = "warn") -> FitMessages:
+def decode(
+    source: str | Path | bytes,
+    *,
+    backend: Literal["fast", "fitparse"] = "fast",
+    crc: CrcPolicy = "warn",
+) -> FitMessages:
     """Decode every message of a FIT file (a path, or its bytes), chained parts included.
 
     Raises :class:`FitError` when nothing can be decoded; a file damaged part-way

@@ -19,8 +19,12 @@ _NAT = np.iinfo(np.int64).min
 
 
 def _layout_key(d) -> tuple:
-    return (d.mesg_num, d.big, tuple((f.num, f.size, f.base) for f in d.fields),
-            tuple((f.num, f.size, f.dev_index, id(f.info)) for f in d.dev_fields))
+    return (
+        d.mesg_num,
+        d.big,
+        tuple((f.num, f.size, f.base) for f in d.fields),
+        tuple((f.num, f.size, f.dev_index, id(f.info)) for f in d.dev_fields),
+    )
 
 
 def split_groups(layout: Layout) -> list[tuple[int, np.ndarray, np.ndarray]]:
@@ -39,7 +43,7 @@ def split_groups(layout: Layout) -> list[tuple[int, np.ndarray, np.ndarray]]:
     bounds = np.cumsum(counts)
     out = []
     for d in np.flatnonzero(counts):
-        idx = order[bounds[d] - counts[d]: bounds[d]]
+        idx = order[bounds[d] - counts[d] : bounds[d]]
         out.append((int(d), layout.positions[idx], idx))
     return out
 
@@ -66,7 +70,9 @@ def accumulate(groups: list[Group], layout: Layout) -> None:
     for g in groups:
         for k, p in enumerate(g.producers):
             if p.pending is not None:
-                keys.setdefault((g.definition.mesg_num, p.pending.comp.target), []).append((g, k, p))
+                keys.setdefault((g.definition.mesg_num, p.pending.comp.target), []).append(
+                    (g, k, p)
+                )
     for (mesg_num, target), items in keys.items():
         resets = _resets(layout, mesg_num, target)
         seqs, ks, raws, segs, where = [], [], [], [], []
@@ -82,9 +88,14 @@ def accumulate(groups: list[Group], layout: Layout) -> None:
         seg, owner = np.concatenate(segs), np.concatenate(where)
         order = np.lexsort((kk, seq))
         raw, seg, owner = raw[order], seg[order], owner[order]
-        rows_sorted = np.concatenate([np.flatnonzero(
-            it[2].pending.valid if it[2].mask is None else it[2].pending.valid & it[2].mask)
-            for it in items])[order]
+        rows_sorted = np.concatenate(
+            [
+                np.flatnonzero(
+                    it[2].pending.valid if it[2].mask is None else it[2].pending.valid & it[2].mask
+                )
+                for it in items
+            ]
+        )[order]
         bits = items[0][2].pending.comp.bits
         modulus = np.int64(1) << bits
         prev = np.concatenate([[0], raw[:-1]])
@@ -99,20 +110,31 @@ def accumulate(groups: list[Group], layout: Layout) -> None:
             vals = p.pending.raw.copy()
             vals[rows_sorted[sel]] = value[sel]
             comp, t = p.pending.comp, p.pending.target
-            p.col = typed(vals, p.pending.valid, t.type, comp.scale, comp.offset,
-                          render_first=False)
+            p.col = typed(
+                vals, p.pending.valid, t.type, comp.scale, comp.offset, render_first=False
+            )
             p.pending = None
 
 
-def raw_timestamps(arr: np.ndarray, layout: Layout,
-                   splits: list[tuple[int, np.ndarray, np.ndarray]]) -> np.ndarray:
+def raw_timestamps(
+    arr: np.ndarray, layout: Layout, splits: list[tuple[int, np.ndarray, np.ndarray]]
+) -> np.ndarray:
     """Raw ``timestamp`` (field 253) of every data message in file order, -1 where absent
     (the last scalar field 253 of a definition counts, as in :func:`decode_group`)."""
     ts = np.full(len(layout.positions), -1, dtype=np.int64)
     for d, pos, seq in splits:
         dfn = layout.defs[d]
-        f = next((f for f in reversed(dfn.fields) if f.num == 253 and f.size
-                  and f.base not in (BYTE, STRING) and f.size == BASE_TYPES[f.base][1]), None)
+        f = next(
+            (
+                f
+                for f in reversed(dfn.fields)
+                if f.num == 253
+                and f.size
+                and f.base not in (BYTE, STRING)
+                and f.size == BASE_TYPES[f.base][1]
+            ),
+            None,
+        )
         if f is None:
             continue
         r = read_raw(gather(arr, pos, dfn.size), f.offset, f.size, f.base, dfn.big)
@@ -120,8 +142,9 @@ def raw_timestamps(arr: np.ndarray, layout: Layout,
     return ts
 
 
-def compressed_times(layout: Layout, arr: np.ndarray, ts: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def compressed_times(
+    layout: Layout, arr: np.ndarray, ts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """fitparse's ``timestamp`` of compressed-timestamp messages (file order) and which
     messages have such a header; ``ts`` from :func:`raw_timestamps`."""
     total = len(layout.positions)
@@ -270,18 +293,25 @@ class Placement:
                 out.append((cols[idx[0]], self.dests[idx[0]]))
                 continue
             cs = [cols[i] for i in idx]
-            joined = Col(kind, np.concatenate([c.values for c in cs]),
-                         np.concatenate([c.valid for c in cs]),
-                         all(c.covered for c in cs), all(c.text for c in cs))
+            joined = Col(
+                kind,
+                np.concatenate([c.values for c in cs]),
+                np.concatenate([c.valid for c in cs]),
+                all(c.covered for c in cs),
+                all(c.text for c in cs),
+            )
             out.append((joined, self.rows(tuple(idx))))
         return out
 
     def rows(self, idx: tuple[int, ...]) -> np.ndarray:
         """Frame rows of the groups ``idx``, in group order (cached)."""
         if idx not in self._rows:
-            self._rows[idx] = np.concatenate([
-                np.arange(d.start, d.stop) if isinstance(d, slice) else d
-                for d in (self.dests[i] for i in idx)])
+            self._rows[idx] = np.concatenate(
+                [
+                    np.arange(d.start, d.stop) if isinstance(d, slice) else d
+                    for d in (self.dests[i] for i in idx)
+                ]
+            )
         return self._rows[idx]
 
 
@@ -318,8 +348,12 @@ def _combine(cols: list[Col | None], place: Placement, row: np.ndarray | None = 
         if covered and np.isnan(out).all():  # fitparse gave None in every row
             return np.full(n, None, dtype=object)
         return out
-    if kinds == {"obj"} and row is not None and all(c.text for c, _ in pairs) \
-            and any(c.valid.any() for c, _ in pairs):
+    if (
+        kinds == {"obj"}
+        and row is not None
+        and all(c.text for c, _ in pairs)
+        and any(c.valid.any() for c, _ in pairs)
+    ):
         # what pandas infers for str-or-None objects, without looking at every value
         return pd.array(_combine_objects(pairs, alone, n), dtype="str")
     if alone:

@@ -83,7 +83,7 @@ def read_raw(rows: np.ndarray, offset: int, size: int, base: int, big: bool) -> 
     """Parse one field from the gathered message bytes."""
     char, bsize, invalid = BASE_TYPES[base]
     n = rows.shape[0]
-    chunk = rows[:, offset: offset + size]
+    chunk = rows[:, offset : offset + size]
     if base == STRING:
         vals = _strings(chunk)
         return Raw(base, vals, None, np.array([v is not None for v in vals], bool))
@@ -105,8 +105,11 @@ def read_raw(rows: np.ndarray, offset: int, size: int, base: int, big: bool) -> 
 
 
 #: Invalid raw value of each integer base type, as a scalar of that type.
-_INVALID = {code: np.array(inv).astype(char)[()] for code, (char, _, inv) in BASE_TYPES.items()
-            if inv not in (None, "nan")}
+_INVALID = {
+    code: np.array(inv).astype(char)[()]
+    for code, (char, _, inv) in BASE_TYPES.items()
+    if inv not in (None, "nan")
+}
 
 
 def _string(b: bytes) -> str | None:
@@ -153,9 +156,14 @@ def _row_tuples(values: np.ndarray, ev: np.ndarray, scale: float, offset: float)
         v = values.astype(np.float64) / scale if scale != 1 else values
         if offset:
             v = v - offset
-        return np.fromiter((tuple(x if ok else None for x, ok in zip(r, e, strict=True))
-                            for r, e in zip(v.tolist(), ev.tolist(), strict=True)),
-                           dtype=object, count=n)
+        return np.fromiter(
+            (
+                tuple(x if ok else None for x, ok in zip(r, e, strict=True))
+                for r, e in zip(v.tolist(), ev.tolist(), strict=True)
+            ),
+            dtype=object,
+            count=n,
+        )
     raw = values[ev]
     isf = raw.dtype.kind == "f"
     uniq, _, inv = _unique(raw.view(f"u{raw.itemsize}") if isf else raw)  # floats by bits
@@ -179,8 +187,10 @@ def _render(vals: np.ndarray, valid: np.ndarray, mapping: dict[int, str]) -> Col
     names = [mapping.get(int(u)) for u in uniq]
     if not any(x is not None for x in names):
         return None
-    lut = np.array([nm if nm is not None else int(u) for nm, u in zip(names, uniq, strict=True)]
-                   + [None], dtype=object)
+    lut = np.array(
+        [nm if nm is not None else int(u) for nm, u in zip(names, uniq, strict=True)] + [None],
+        dtype=object,
+    )
     idx = np.full(len(vals), len(uniq), dtype=np.int64)
     idx[valid] = inv.ravel()
     return Col("obj", lut[idx], valid.copy(), text=all(nm is not None for nm in names))
@@ -231,8 +241,9 @@ def _scaled(vals: np.ndarray, scale: float, offset: float) -> np.ndarray:
 def _unique(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct values of 1-D ``v`` (sorted), an index of one occurrence of each, and the
     inverse; small unsigned values go through a lookup table instead of a sort."""
-    if v.dtype.kind == "u" and (v.dtype.itemsize == 1 or (v.dtype.itemsize == 2
-                                                           and len(v) >= 4096)):
+    if v.dtype.kind == "u" and (
+        v.dtype.itemsize == 1 or (v.dtype.itemsize == 2 and len(v) >= 4096)
+    ):
         key = v.astype(np.intp)
         seen = np.zeros(1 << (8 * v.dtype.itemsize), bool)
         seen[key] = True
@@ -246,8 +257,14 @@ def _unique(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return uniq, rep, inv.ravel()
 
 
-def typed(vals: np.ndarray, valid: np.ndarray, ftype: str, scale: float, offset: float,
-          render_first: bool = True) -> Col:
+def typed(
+    vals: np.ndarray,
+    valid: np.ndarray,
+    ftype: str,
+    scale: float,
+    offset: float,
+    render_first: bool = True,
+) -> Col:
     """Apply fitparse's pipeline (render, scale/offset, type processor) to scalar raw values."""
     if ftype in prof.DATE_TIME_TYPES:
         return Col("dt", _scaled(vals, scale, offset), valid)
@@ -313,8 +330,9 @@ def component_raw(raw: Raw, comp: Component) -> tuple[np.ndarray, np.ndarray] | 
     return (acc >> (comp.bit_offset - 8 * first)) & mask, raw.valid
 
 
-def resolve(spec: FieldSpec, refs: dict[int, list[Raw]], n: int
-            ) -> list[tuple[FieldSpec, np.ndarray | None]]:
+def resolve(
+    spec: FieldSpec, refs: dict[int, list[Raw]], n: int
+) -> list[tuple[FieldSpec, np.ndarray | None]]:
     """Split rows by the subfield that applies (fitparse: the first subfield whose reference matches)."""
     if not spec.subfields:
         return [(spec, None)]
@@ -343,8 +361,14 @@ def _and(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
     return a if b is None else a & b
 
 
-def component_producers(raw: Raw, spec: FieldSpec, mask: np.ndarray | None, mesg: MesgSpec,
-                        refs: dict[int, list[Raw]], n: int) -> list[Producer]:
+def component_producers(
+    raw: Raw,
+    spec: FieldSpec,
+    mask: np.ndarray | None,
+    mesg: MesgSpec,
+    refs: dict[int, list[Raw]],
+    n: int,
+) -> list[Producer]:
     """FieldData that fitparse emits for the components of ``spec`` (before the field itself)."""
     out = []
     for comp in spec.components:
@@ -356,8 +380,9 @@ def component_producers(raw: Raw, spec: FieldSpec, mask: np.ndarray | None, mesg
         for tspec, tmask in resolve(target, refs, n):
             m = _and(mask, tmask)
             if comp.accumulate:
-                out.append(Producer(tspec.name, None, m, tspec.units,
-                                    Pending(comp, tspec, vals, valid)))
+                out.append(
+                    Producer(tspec.name, None, m, tspec.units, Pending(comp, tspec, vals, valid))
+                )
             else:
                 col = typed(vals, valid, tspec.type, comp.scale, comp.offset, render_first=False)
                 out.append(Producer(tspec.name, col, m, tspec.units))

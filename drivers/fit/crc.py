@@ -98,4 +98,4 @@ def crc16_numpy(data: bytes | memoryview | np.ndarray) -> int:
         lo, hi = _shift_tables(span)
         c = _apply(c[0::2], lo, hi) ^ c[1::2]
         span *= 2
-    return crc16_py(buf[nblocks * block:].tobytes(), int(c[0]))
+    return crc16_py(buf[nblocks * block :].tobytes(), int(c[0]))

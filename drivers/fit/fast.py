@@ -90,8 +90,10 @@ class _Frames:
     def build(self, name: str):
         """``(frame, units)`` of message ``name``."""
         with _gc_paused():
-            groups = [decode_group(self.arr, pos, seq, self.layout.defs[d])
-                      for d, pos, seq in self.by_name[name]]
+            groups = [
+                decode_group(self.arr, pos, seq, self.layout.defs[d])
+                for d, pos, seq in self.by_name[name]
+            ]
             accumulate(groups, self.layout)
             if self.times is not None:
                 for g in groups:

@@ -71,7 +71,10 @@ def _decode(data: bytes, check_crc: bool) -> FitMessages:
 
 
 def _frame(
-    name: str, recs: list[dict[str, Any]], local_time: set[tuple[str, str]], utc_time: set[tuple[str, str]]
+    name: str,
+    recs: list[dict[str, Any]],
+    local_time: set[tuple[str, str]],
+    utc_time: set[tuple[str, str]],
 ) -> pd.DataFrame:
     """One frame per message name; date_time columns as UTC (values that are not dates,
     such as FIT's relative times below 0x10000000, become NaT)."""

@@ -72,14 +72,16 @@ def _components(p: dict, fields: dict) -> tuple[Component, ...]:
     for i, target in enumerate(p.get("components") or []):
         nbits = int(bits[i]) if i < len(bits) else 0
         tgt = fields.get(target, {})
-        comps.append(Component(
-            target=int(target),
-            scale=float(scales[i]) if i < len(scales) else 1.0,
-            offset=float(offsets[i]) if i < len(offsets) else 0.0,
-            bits=nbits,
-            bit_offset=bit_offset,
-            accumulate=bool(tgt.get("is_accumulated", False)),
-        ))
+        comps.append(
+            Component(
+                target=int(target),
+                scale=float(scales[i]) if i < len(scales) else 1.0,
+                offset=float(offsets[i]) if i < len(offsets) else 0.0,
+                bits=nbits,
+                bit_offset=bit_offset,
+                accumulate=bool(tgt.get("is_accumulated", False)),
+            )
+        )
         bit_offset += nbits
     return tuple(comps)
 
@@ -94,9 +96,17 @@ def _field(num: int, p: dict, fields: dict, refs: tuple = ()) -> FieldSpec:
         _field(num, s, fields, tuple((int(m["num"]), int(m["raw_value"])) for m in s["map"]))
         for s in p.get("sub_fields") or []
     )
-    return FieldSpec(num=num, name=p["name"], type=p["type"], scale=scale, offset=offset,
-                     units=str(units or ""), components=_components(p, fields),
-                     subfields=subs, refs=refs)
+    return FieldSpec(
+        num=num,
+        name=p["name"],
+        type=p["type"],
+        scale=scale,
+        offset=offset,
+        units=str(units or ""),
+        components=_components(p, fields),
+        subfields=subs,
+        refs=refs,
+    )
 
 
 @cache
@@ -106,8 +116,11 @@ def message(num: int) -> MesgSpec | None:
     if p is None:
         return None
     fields = p["fields"]
-    return MesgSpec(num=num, name=p["name"],
-                    fields={int(k): _field(int(k), f, fields) for k, f in fields.items()})
+    return MesgSpec(
+        num=num,
+        name=p["name"],
+        fields={int(k): _field(int(k), f, fields) for k, f in fields.items()},
+    )
 
 
 def type_values(type_name: str) -> dict[int, str] | None:

@@ -145,6 +145,11 @@ class FitMessages(dict[str, pd.DataFrame]):
 
     def __reduce__(self):
         self.materialise()
-        state = {"partial": self.partial, "error": self.error, "warnings": self.warnings,
-                 "_units": self._units, "_loader": None}
+        state = {
+            "partial": self.partial,
+            "error": self.error,
+            "warnings": self.warnings,
+            "_units": self._units,
+            "_loader": None,
+        }
         return (FitMessages, (), state, None, iter(dict.items(self)))

@@ -46,8 +46,13 @@ _BY_LOW5 = {code & 0x1F: code for code in BASE_TYPES}
 
 #: Header bytes that address each local message type (normal and compressed-timestamp data).
 _HEADERS_OF: list[list[int]] = [
-    [h for h in range(256) if (h & 0x80 and (h >> 5) & 0x3 == local)
-     or (not h & 0xC0 and h & 0x0F == local)] for local in range(16)]
+    [
+        h
+        for h in range(256)
+        if (h & 0x80 and (h >> 5) & 0x3 == local) or (not h & 0xC0 and h & 0x0F == local)
+    ]
+    for local in range(16)
+]
 
 FIELD_DESCRIPTION = 206
 DEVELOPER_DATA_ID = 207
@@ -131,7 +136,7 @@ class Walker:
         pos, part = 0, 0
         n = len(self.buf)
         while pos < n:
-            if n - pos < 12 or self.buf[pos + 8: pos + 12] != b".FIT":
+            if n - pos < 12 or self.buf[pos + 8 : pos + 12] != b".FIT":
                 if part == 0:
                     raise ValueError("not a FIT file (no '.FIT' signature in the header)")
                 self.out.warnings.append(f"{n - pos} trailing bytes after byte {pos} ignored")
@@ -153,7 +158,7 @@ class Walker:
         data_size = struct.unpack_from("<I", buf, pos + 4)[0]
         if hsize >= 14 and self.check_crc:
             stored = struct.unpack_from("<H", buf, pos + 12)[0]
-            if stored != 0 and crc16_py(buf[pos: pos + 12]) != stored:
+            if stored != 0 and crc16_py(buf[pos : pos + 12]) != stored:
                 self.out.crc_errors.append(f"header CRC mismatch in the file header at byte {pos}")
         start = pos + hsize
         end = start + data_size
@@ -165,10 +170,11 @@ class Walker:
             raise _Stop(f"truncated: data ends at byte {n}, header says {end}")
         if end + 2 > n:
             raise _Stop(f"truncated: file CRC missing at byte {end}")
-        if self.check_crc and crc16(self.arr[pos: end + 2]) != 0:
+        if self.check_crc and crc16(self.arr[pos : end + 2]) != 0:
             stored = struct.unpack_from("<H", buf, end)[0]
             self.out.crc_errors.append(
-                f"file CRC mismatch (stored 0x{stored:04X}) for the part at byte {pos}")
+                f"file CRC mismatch (stored 0x{stored:04X}) for the part at byte {pos}"
+            )
         return end + 2
 
     def _tables(self) -> tuple[list[int], np.ndarray]:
@@ -210,11 +216,14 @@ class Walker:
             d = self.local[(h >> 5) & 0x3] if h & 0x80 else self.local[h & 0x0F]
             if d is None:
                 kind = "compressed-timestamp" if h & 0x80 else "data"
-                raise _Stop(f"{kind} message with undefined local type "
-                            f"{(h >> 5) & 3 if h & 0x80 else h & 0x0F} at byte {pos}")
+                raise _Stop(
+                    f"{kind} message with undefined local type "
+                    f"{(h >> 5) & 3 if h & 0x80 else h & 0x0F} at byte {pos}"
+                )
             if pos + d.size + 1 > limit:
-                raise _Stop(f"truncated: message at byte {pos} needs {d.size + 1} bytes, "
-                            f"{limit - pos} left")
+                raise _Stop(
+                    f"truncated: message at byte {pos} needs {d.size + 1} bytes, {limit - pos} left"
+                )
             self._developer(pos, d)
             self._flush(np.array([pos], dtype=np.int64), defs)
             pos += d.size + 1
@@ -270,12 +279,14 @@ class Walker:
                 if info is None:
                     self.out.warnings.append(
                         f"developer field {num} of data index {idx} has no field_description "
-                        f"(definition at byte {pos}); its bytes are skipped")
+                        f"(definition at byte {pos}); its bytes are skipped"
+                    )
                 dev_fields.append(DevFieldDef(num, size, idx, offset, info))
                 offset += size
             p += 3 * ndev
-        d = Definition(len(self.out.defs), pos, h & 0x0F, mesg_num, big, fields, dev_fields, offset,
-                       self.part)
+        d = Definition(
+            len(self.out.defs), pos, h & 0x0F, mesg_num, big, fields, dev_fields, offset, self.part
+        )
         self.out.defs.append(d)
         self.local[h & 0x0F] = d
         return p
@@ -285,7 +296,8 @@ class Walker:
         if size % BASE_TYPES[code][1]:
             self.out.warnings.append(
                 f"message {mesg_num} field {num}: size {size} is not a multiple of its base "
-                f"type size; read as bytes")
+                f"type size; read as bytes"
+            )
             return BYTE
         return code
 
@@ -314,7 +326,7 @@ def read_scalar_fields(buf: bytes, start: int, d: Definition) -> dict[int, objec
     for f in d.fields:
         if f.size == 0:
             continue
-        raw = buf[start + f.offset: start + f.offset + f.size]
+        raw = buf[start + f.offset : start + f.offset + f.size]
         char, size, invalid = BASE_TYPES[f.base]
         if f.base == STRING:
             s = raw.split(b"\0", 1)[0].decode("utf-8", "replace")

@@ -5,6 +5,7 @@ Output columns: ``t_s`` (seconds from the first sample), ``acc_x_g``, ``acc_y_g`
 ``df.attrs["start_utc"]`` (a tz-aware ``pandas.Timestamp``) and also returned by
 :class:`ImuRecording`.
 """
+
 from .csv_generic import read_imu_csv
 from .polar import ImuRecording, read_polar_logger, read_polar_pair
 

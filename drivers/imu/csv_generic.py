@@ -5,6 +5,7 @@
 (key ``"t"``) is numeric seconds (``time_unit`` 's', 'ms', 'us', 'ns') or date-time text.
 ``scale`` multiplies data columns (e.g. ``{"acc_x_g": 1/9.80665}`` for m/s² input).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,9 +18,15 @@ from .polar import ImuRecording
 _TIME_DIV = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
 
 
-def read_imu_csv(path: str | Path, mapping: dict[str, str], *, sep: str = ",",
-                 time_unit: str = "s", start_utc: str | pd.Timestamp | None = None,
-                 scale: dict[str, float] | None = None) -> ImuRecording:
+def read_imu_csv(
+    path: str | Path,
+    mapping: dict[str, str],
+    *,
+    sep: str = ",",
+    time_unit: str = "s",
+    start_utc: str | pd.Timestamp | None = None,
+    scale: dict[str, float] | None = None,
+) -> ImuRecording:
     """Read a CSV into ``t_s`` + sensor-axis columns (see module doc)."""
     if "t" not in mapping:
         raise ValueError("mapping needs a 't' entry for the time column")
@@ -41,7 +48,8 @@ def read_imu_csv(path: str | Path, mapping: dict[str, str], *, sep: str = ",",
     for out, src in mapping.items():
         if out != "t":
             frame[out] = pd.to_numeric(raw[src], errors="coerce").to_numpy(float) * (
-                (scale or {}).get(out, 1.0))
+                (scale or {}).get(out, 1.0)
+            )
     frame = frame[np.isfinite(frame["t_s"])].sort_values("t_s", ignore_index=True)
     frame.attrs["start_utc"] = start
     return ImuRecording(frame, start)

@@ -13,6 +13,7 @@ Assumed format (documented here because no public specification was found):
   Polar BLE SDK epoch). It gives sample times; the absolute start is taken from it when it
   falls in a plausible year range, otherwise from the phone timestamp.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,12 @@ import numpy as np
 import pandas as pd
 
 POLAR_EPOCH = pd.Timestamp("2000-01-01", tz="UTC")
-_UNITS = {"mg": ("acc", "g", 1e-3), "g": ("acc", "g", 1.0), "dps": ("gyr", "dps", 1.0),
-          "deg/s": ("gyr", "dps", 1.0)}
+_UNITS = {
+    "mg": ("acc", "g", 1e-3),
+    "g": ("acc", "g", 1.0),
+    "dps": ("gyr", "dps", 1.0),
+    "deg/s": ("gyr", "dps", 1.0),
+}
 
 
 @dataclass
@@ -71,8 +76,9 @@ def read_polar_logger(path: str | Path, tz: str = "UTC") -> ImuRecording:
     return ImuRecording(frame, start)
 
 
-def read_polar_pair(acc_path: str | Path, gyro_path: str | Path | None = None,
-                    tz: str = "UTC") -> ImuRecording:
+def read_polar_pair(
+    acc_path: str | Path, gyro_path: str | Path | None = None, tz: str = "UTC"
+) -> ImuRecording:
     """ACC file plus optional GYRO file, gyro interpolated onto the ACC time base."""
     acc = read_polar_logger(acc_path, tz)
     if gyro_path is None:

@@ -16,6 +16,21 @@ from .episodes import Episode, episodes
 from .rules import DAY_RULES, LIVE_RULES, SESSION_RULES, Rule, make_rules
 from .webhook import WebhookReport, WebhookSender
 
-__all__ = ["AlertConfig", "AlertEngine", "AlertEvent", "DAY_RULES", "Episode", "LIVE_RULES",
-           "Rule", "SESSION_RULES", "WebhookReport", "WebhookSender", "alert_config",
-           "alert_line", "episodes", "make_rules", "parse_alert_config", "webhook_body"]
+__all__ = [
+    "AlertConfig",
+    "AlertEngine",
+    "AlertEvent",
+    "DAY_RULES",
+    "Episode",
+    "LIVE_RULES",
+    "Rule",
+    "SESSION_RULES",
+    "WebhookReport",
+    "WebhookSender",
+    "alert_config",
+    "alert_line",
+    "episodes",
+    "make_rules",
+    "parse_alert_config",
+    "webhook_body",
+]

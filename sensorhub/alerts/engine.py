@@ -166,21 +166,35 @@ class AlertEngine:
     def _open(self, athlete: str, ep: Episode) -> list[AlertEvent]:
         row = {k: v for k, v in asdict(ep).items() if k not in ("cleared_at", "cleared_value")}
         alert_id = self.store.add(athlete, row)
-        return [AlertEvent(alert_id, athlete, ep.rule, ep.severity, "open", ep.opened_at,
-                           ep.value, ep.threshold, ep.message)]  # fmt: skip
+        return [
+            AlertEvent(
+                alert_id,
+                athlete,
+                ep.rule,
+                ep.severity,
+                "open",
+                ep.opened_at,
+                ep.value,
+                ep.threshold,
+                ep.message,
+            )
+        ]
 
     def _clear(
         self, athlete: str, rule: Rule, alert_id: int, t: pd.Timestamp, value: float | None
     ) -> AlertEvent:
         self.store.clear(alert_id, t, value)
         msg = self.store.get(alert_id)["message"]
-        return AlertEvent(alert_id, athlete, rule.name, rule.severity, "cleared", t, value,
-                          rule.threshold, msg)  # fmt: skip
+        return AlertEvent(
+            alert_id, athlete, rule.name, rule.severity, "cleared", t, value, rule.threshold, msg
+        )
 
     def _deliver(self, events: list[AlertEvent]) -> None:
         """``alert`` points into the outbox; recent events into the webhook queue."""
         lines = [alert_line(e) for e in events]
-        self.journal.enqueue("alert", [ln for ln in lines if ln], self.cfg.influx.batch_points)
+        self.journal.outbox.enqueue(
+            "alert", [ln for ln in lines if ln], self.cfg.influx.batch_points
+        )
         if not self.ac.webhook_url:
             return
         now = self._now()

@@ -49,8 +49,16 @@ def episodes(obs: pd.DataFrame, rule: Rule, is_open: bool = False) -> list[Episo
         v = float(row["value"])
         if current is None:
             if rule.fires(v):
-                current = Episode(rule.name, rule.severity, t, v, rule.threshold,
-                                  rule.describe(row), str(row.get("ref", "")), peak=v)  # fmt: skip
+                current = Episode(
+                    rule.name,
+                    rule.severity,
+                    t,
+                    v,
+                    rule.threshold,
+                    rule.describe(row),
+                    str(row.get("ref", "")),
+                    peak=v,
+                )
                 out.append(current)
         elif rule.clears(v):
             current.cleared_at, current.cleared_value = t, v

@@ -50,33 +50,78 @@ def make_rules(ac: AlertConfig) -> dict[str, Rule]:
         return f"GCT balance {r['value']:.1f} % left, outside the {lo:g}–{hi:g} % band"
 
     rules = [
-        Rule("acwr_spike", "day", "warning", ac.acwr_max,
-             lambda v: v > ac.acwr_max, lambda v: v <= ac.acwr_clear,
-             lambda r: f"load spike: ACWR {r['value']:.2f} ({ac.acwr_field}) above "
-                       f"{ac.acwr_max:g}: 7-day load is {r['value'] * 100:.0f} % of the "
-                       f"28-day average"),
-        Rule("load_increase", "day", "warning", ac.week_increase_max_pct,
-             lambda v: v > ac.week_increase_max_pct, lambda v: v <= ac.week_increase_clear_pct,
-             lambda r: f"load spike: 7-day load {r['week']:.0f} AU, up {r['value']:.0f} % on "
-                       f"the previous 7 days ({r['prev']:.0f} AU)"),
-        Rule("monotony", "day", "info", ac.monotony_max,
-             lambda v: v > ac.monotony_max, lambda v: v <= ac.monotony_clear,
-             lambda r: f"monotonous week: monotony {r['value']:.2f} above {ac.monotony_max:g} "
-                       f"(little day-to-day variation, Foster 1998)"),
-        Rule("gct_asymmetry_baseline", "session", "warning", ac.si_z_max,
-             lambda v: abs(v) >= ac.si_z_max, lambda v: abs(v) < ac.si_z_clear,
-             lambda r: f"GCT asymmetry changed: session SI {r['si']:+.1f} % is {r['value']:+.1f} "
-                       f"SD from the athlete's baseline ({r['mean']:+.1f} ± {r['sd']:.1f} % "
-                       f"over {r['n']:.0f} sessions)"),
-        Rule("gct_balance_band", "session", "info", hi,
-             outside_band, inside_band, band_text),
-        Rule("pain", "session", "critical", ac.pain_min,
-             lambda v: v >= ac.pain_min, lambda v: v < ac.pain_min,
-             lambda r: f"pain {r['value']:g}/10 reported after a session (threshold "
-                       f"{ac.pain_min:g})"),
-        Rule("live_gct_balance", "live", "info", hi, outside_band, inside_band,
-             lambda r: "live: " + band_text(r)),
-    ]  # fmt: skip
+        Rule(
+            "acwr_spike",
+            "day",
+            "warning",
+            ac.acwr_max,
+            lambda v: v > ac.acwr_max,
+            lambda v: v <= ac.acwr_clear,
+            lambda r: (
+                f"load spike: ACWR {r['value']:.2f} ({ac.acwr_field}) above "
+                f"{ac.acwr_max:g}: 7-day load is {r['value'] * 100:.0f} % of the "
+                f"28-day average"
+            ),
+        ),
+        Rule(
+            "load_increase",
+            "day",
+            "warning",
+            ac.week_increase_max_pct,
+            lambda v: v > ac.week_increase_max_pct,
+            lambda v: v <= ac.week_increase_clear_pct,
+            lambda r: (
+                f"load spike: 7-day load {r['week']:.0f} AU, up {r['value']:.0f} % on "
+                f"the previous 7 days ({r['prev']:.0f} AU)"
+            ),
+        ),
+        Rule(
+            "monotony",
+            "day",
+            "info",
+            ac.monotony_max,
+            lambda v: v > ac.monotony_max,
+            lambda v: v <= ac.monotony_clear,
+            lambda r: (
+                f"monotonous week: monotony {r['value']:.2f} above {ac.monotony_max:g} "
+                f"(little day-to-day variation, Foster 1998)"
+            ),
+        ),
+        Rule(
+            "gct_asymmetry_baseline",
+            "session",
+            "warning",
+            ac.si_z_max,
+            lambda v: abs(v) >= ac.si_z_max,
+            lambda v: abs(v) < ac.si_z_clear,
+            lambda r: (
+                f"GCT asymmetry changed: session SI {r['si']:+.1f} % is {r['value']:+.1f} "
+                f"SD from the athlete's baseline ({r['mean']:+.1f} ± {r['sd']:.1f} % "
+                f"over {r['n']:.0f} sessions)"
+            ),
+        ),
+        Rule("gct_balance_band", "session", "info", hi, outside_band, inside_band, band_text),
+        Rule(
+            "pain",
+            "session",
+            "critical",
+            ac.pain_min,
+            lambda v: v >= ac.pain_min,
+            lambda v: v < ac.pain_min,
+            lambda r: (
+                f"pain {r['value']:g}/10 reported after a session (threshold {ac.pain_min:g})"
+            ),
+        ),
+        Rule(
+            "live_gct_balance",
+            "live",
+            "info",
+            hi,
+            outside_band,
+            inside_band,
+            lambda r: "live: " + band_text(r),
+        ),
+    ]
     return {r.name: r for r in rules}
 
 

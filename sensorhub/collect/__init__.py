@@ -15,5 +15,15 @@ from sensorhub.collect.collector import Collector, DeviceStats
 from sensorhub.collect.config import DeviceSpec, parse_devices
 from sensorhub.collect.sink import CallbackSink, MemorySink, Sample, Sink, TeeSink
 
-__all__ = ["Backoff", "CallbackSink", "Collector", "DeviceSpec", "DeviceStats", "MemorySink",
-           "Sample", "Sink", "TeeSink", "parse_devices"]
+__all__ = [
+    "Backoff",
+    "CallbackSink",
+    "Collector",
+    "DeviceSpec",
+    "DeviceStats",
+    "MemorySink",
+    "Sample",
+    "Sink",
+    "TeeSink",
+    "parse_devices",
+]

@@ -19,5 +19,5 @@ class Backoff:
     rng: random.Random = field(default_factory=random.Random)
 
     def delay(self, attempt: int) -> float:
-        base = min(self.max_s, self.initial_s * self.factor ** attempt)
+        base = min(self.max_s, self.initial_s * self.factor**attempt)
         return base * (1.0 + self.jitter * (2.0 * self.rng.random() - 1.0))

@@ -67,11 +67,11 @@ class BleakTransport:
 
     def advertisers(self) -> list[tuple[str, str | None, list[str]]]:
         """Everything seen advertising so far: (address, name, 128-bit service UUIDs)."""
-        return [(address, name, sorted(uuids))
-                for address, (_, name, uuids) in self._seen.items()]
+        return [(address, name, sorted(uuids)) for address, (_, name, uuids) in self._seen.items()]
 
-    async def find(self, matches: Callable[[str, str | None], bool], service_uuid: str | None,
-                   timeout_s: float) -> str | None:
+    async def find(
+        self, matches: Callable[[str, str | None], bool], service_uuid: str | None, timeout_s: float
+    ) -> str | None:
         want = service_uuid.lower() if service_uuid else None
 
         def seen():
@@ -84,8 +84,7 @@ class BleakTransport:
 
         gone = asyncio.Event()
         device = self._seen.pop(address, (address, None, set()))[0]
-        client = BleakClient(device, disconnected_callback=lambda _c: gone.set(),
-                             timeout=timeout_s)
+        client = BleakClient(device, disconnected_callback=lambda _c: gone.set(), timeout=timeout_s)
         await client.connect()
         return BleakLink(client, gone)
 

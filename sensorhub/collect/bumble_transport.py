@@ -81,8 +81,9 @@ class BumbleTransport:
         self._hci = None
 
     @classmethod
-    async def open(cls, transport_name: str, name: str = "sensorhub",
-                   address: str = "F0:F1:F2:F3:F4:F5") -> BumbleTransport:
+    async def open(
+        cls, transport_name: str, name: str = "sensorhub", address: str = "F0:F1:F2:F3:F4:F5"
+    ) -> BumbleTransport:
         """Open a real HCI transport by bumble name (e.g. ``usb:0``)."""
         from bumble.transport import open_transport
 
@@ -101,8 +102,9 @@ class BumbleTransport:
     def _on_advertisement(self, adv) -> None:
         address = adv.address.to_string(False)
         name, uuids, _ = self._seen.get(address, (None, set(), 0.0))
-        adv_name = (adv.data.get(AdvertisingData.COMPLETE_LOCAL_NAME)
-                    or adv.data.get(AdvertisingData.SHORTENED_LOCAL_NAME))
+        adv_name = adv.data.get(AdvertisingData.COMPLETE_LOCAL_NAME) or adv.data.get(
+            AdvertisingData.SHORTENED_LOCAL_NAME
+        )
         name = adv_name if adv_name else name
         for kind in _UUID_LISTS:
             for uuid in adv.data.get(kind) or ():
@@ -112,11 +114,14 @@ class BumbleTransport:
 
     def advertisers(self) -> list[tuple[str, str | None, list[str]]]:
         """Everything seen advertising so far: (address, name, 128-bit service UUIDs)."""
-        return [(address, name, sorted(_uuid128(u) for u in uuids))
-                for address, (name, uuids, _) in self._seen.items()]
+        return [
+            (address, name, sorted(_uuid128(u) for u in uuids))
+            for address, (name, uuids, _) in self._seen.items()
+        ]
 
-    async def find(self, matches: Callable[[str, str | None], bool], service_uuid: str | None,
-                   timeout_s: float) -> str | None:
+    async def find(
+        self, matches: Callable[[str, str | None], bool], service_uuid: str | None, timeout_s: float
+    ) -> str | None:
         want = UUID(service_uuid).to_bytes(force_128=True) if service_uuid else None
 
         def seen():

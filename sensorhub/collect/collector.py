@@ -48,9 +48,16 @@ class Collector:
     ``stats[device.match]`` holds the :class:`DeviceStats`.
     """
 
-    def __init__(self, transport: Transport, devices: Iterable[DeviceSpec], sink: Sink,
-                 clock: Callable[[], int] = time.time_ns, backoff: Backoff | None = None,
-                 scan_timeout_s: float = 10.0, connect_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        devices: Iterable[DeviceSpec],
+        sink: Sink,
+        clock: Callable[[], int] = time.time_ns,
+        backoff: Backoff | None = None,
+        scan_timeout_s: float = 10.0,
+        connect_timeout_s: float = 10.0,
+    ) -> None:
         self.transport = transport
         self.devices = list(devices)
         self.sink = sink
@@ -67,8 +74,9 @@ class Collector:
     async def start(self) -> None:
         """Start the transport, one task per device, and the sink consumer."""
         await self.transport.start()
-        self._tasks = [asyncio.create_task(self._device_loop(d), name=f"ble:{d.match}")
-                       for d in self.devices]
+        self._tasks = [
+            asyncio.create_task(self._device_loop(d), name=f"ble:{d.match}") for d in self.devices
+        ]
         self._tasks.append(asyncio.create_task(self._drain(), name="ble:sink"))
 
     async def stop(self) -> None:
@@ -111,8 +119,9 @@ class Collector:
             parsed = handler.parse(data)
         except ParseError as exc:
             stats.parse_errors += 1
-            log.warning("%s: malformed %s notification %s: %s", spec.match, spec.kind,
-                        data.hex(), exc)
+            log.warning(
+                "%s: malformed %s notification %s: %s", spec.match, spec.kind, data.hex(), exc
+            )
             return
         stats.samples += 1
         self._queue.put_nowait(Sample(spec, spec.kind, t, parsed))
@@ -140,8 +149,9 @@ class Collector:
 
     async def _session(self, spec: DeviceSpec, handler: KindHandler, stats: DeviceStats) -> bool:
         """Find, connect, subscribe, wait for the drop. True if it got connected."""
-        address = await self.transport.find(spec.matches, handler.advertised_uuid,
-                                            self.scan_timeout_s)
+        address = await self.transport.find(
+            spec.matches, handler.advertised_uuid, self.scan_timeout_s
+        )
         if address is None:
             raise TimeoutError(f"not seen advertising ({handler.advertised_uuid or 'any'})")
         link = await self.transport.connect(address, self.connect_timeout_s)

@@ -48,6 +48,12 @@ def parse_devices(entries: Iterable[Mapping[str, str]]) -> list[DeviceSpec]:
         match = row.get("address") or row.get("name")
         if not match:
             raise ValueError(f"device entry needs an address or a name: {dict(row)}")
-        specs.append(DeviceSpec(match=match, athlete=row["athlete"], kind=row["kind"],
-                                placement=row.get("placement", "")))
+        specs.append(
+            DeviceSpec(
+                match=match,
+                athlete=row["athlete"],
+                kind=row["kind"],
+                placement=row.get("placement", ""),
+            )
+        )
     return specs

@@ -37,8 +37,9 @@ class Transport(Protocol):
         """Power on the adapter and start scanning in the background."""
         ...
 
-    async def find(self, matches: Callable[[str, str | None], bool], service_uuid: str | None,
-                   timeout_s: float) -> str | None:
+    async def find(
+        self, matches: Callable[[str, str | None], bool], service_uuid: str | None, timeout_s: float
+    ) -> str | None:
         """Address of an advertiser for which ``matches(address, name)`` and which lists
         ``service_uuid`` (any advertiser when None); None after ``timeout_s``."""
         ...

@@ -10,6 +10,7 @@ Placements and sources: ``foot`` (gyro, Falbriard et al. 2018), ``shank`` and ``
 (accelerometer methods of the kinds compared by Kiernan et al. 2023), left/right from the
 sacrum after Lee et al. 2010. Minimum sampling rate: ``MIN_FS_HZ`` (100 Hz).
 """
+
 from .analysis import DETECTORS, GaitAnalysis, analyse, detect_contacts, make_detector
 from .asymmetry import asymmetry, balance, symmetry_angle, symmetry_index
 from .base import ContactDetector
@@ -23,9 +24,27 @@ from .side import SacrumSideDetector
 from .signal import MIN_FS_HZ
 
 __all__ = [
-    "DETECTORS", "MIN_FS_HZ", "ContactDetector", "FootGyroDetector", "GaitAnalysis",
-    "GaitError", "SacrumDetector", "SacrumSideDetector", "SamplingRateError", "ShankDetector",
-    "analyse", "asymmetry", "balance", "body_rotation", "detect_contacts", "drift",
-    "make_detector", "step_metrics", "summarise", "symmetry_angle", "symmetry_index",
-    "to_body_axes", "window_summary",
+    "DETECTORS",
+    "MIN_FS_HZ",
+    "ContactDetector",
+    "FootGyroDetector",
+    "GaitAnalysis",
+    "GaitError",
+    "SacrumDetector",
+    "SacrumSideDetector",
+    "SamplingRateError",
+    "ShankDetector",
+    "analyse",
+    "asymmetry",
+    "balance",
+    "body_rotation",
+    "detect_contacts",
+    "drift",
+    "make_detector",
+    "step_metrics",
+    "summarise",
+    "symmetry_angle",
+    "symmetry_index",
+    "to_body_axes",
+    "window_summary",
 ]

@@ -1,4 +1,5 @@
 """Public entry points: ``detect_contacts`` and ``analyse`` (what the pipeline calls)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,7 +17,10 @@ from .sacrum import SacrumDetector
 from .shank import ShankDetector
 
 DETECTORS: dict[str, type[ContactDetector]] = {
-    "foot": FootGyroDetector, "shank": ShankDetector, "sacrum": SacrumDetector}
+    "foot": FootGyroDetector,
+    "shank": ShankDetector,
+    "sacrum": SacrumDetector,
+}
 
 
 def make_detector(placement: str, **settings) -> ContactDetector:
@@ -24,8 +28,9 @@ def make_detector(placement: str, **settings) -> ContactDetector:
     try:
         return DETECTORS[placement](**settings)
     except KeyError:
-        raise GaitError(f"unknown placement {placement!r}; use one of {sorted(DETECTORS)}") \
-            from None
+        raise GaitError(
+            f"unknown placement {placement!r}; use one of {sorted(DETECTORS)}"
+        ) from None
 
 
 def _run(frame: pd.DataFrame, placement: str, **settings) -> ContactDetector:
@@ -51,9 +56,16 @@ class GaitAnalysis:
     warnings: list[str] = field(default_factory=list)
 
 
-def analyse(frame: pd.DataFrame, placement: str, *, right: pd.DataFrame | None = None,
-            side: str | None = None, window_s: float = 10.0, drift_span_s: float = 600.0,
-            **settings) -> GaitAnalysis:
+def analyse(
+    frame: pd.DataFrame,
+    placement: str,
+    *,
+    right: pd.DataFrame | None = None,
+    side: str | None = None,
+    window_s: float = 10.0,
+    drift_span_s: float = 600.0,
+    **settings,
+) -> GaitAnalysis:
     """Detect contacts and compute step metrics, asymmetry, window summaries and drift.
 
     * one sacral pod: both feet, sides from ML acceleration (Lee et al. 2010);
@@ -77,8 +89,9 @@ def analyse(frame: pd.DataFrame, placement: str, *, right: pd.DataFrame | None =
         warnings.append("one leg only: step time and cadence assume symmetric steps")
     steps = step_metrics(contacts, per_stride)
     summary = _summary(steps, warnings)
-    return GaitAnalysis(steps, summary, window_summary(steps, window_s),
-                        drift(steps, drift_span_s), warnings)
+    return GaitAnalysis(
+        steps, summary, window_summary(steps, window_s), drift(steps, drift_span_s), warnings
+    )
 
 
 def _summary(steps: pd.DataFrame, warnings: list[str]) -> dict:

@@ -7,6 +7,7 @@
 
 Positive SI / SA and B > 50 % mean the left value is larger.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,9 @@ def balance(left: float, right: float) -> float:
     return float(100.0 * left / tot) if tot else float("nan")
 
 
-def asymmetry(steps: pd.DataFrame, metrics: tuple[str, ...] = ("gct_ms", "flight_ms",
-              "step_time_ms")) -> dict[str, float]:
+def asymmetry(
+    steps: pd.DataFrame, metrics: tuple[str, ...] = ("gct_ms", "flight_ms", "step_time_ms")
+) -> dict[str, float]:
     """Per metric: ``{m}_left``, ``{m}_right`` (medians), ``{m}_si_pct``, ``{m}_sa_pct``,
     ``{m}_balance_left_pct``. Empty dict when either side has no steps.
 

@@ -11,6 +11,7 @@ The base class validates and cleans the frame (units, NaNs, gaps, non-uniform sa
 minimum rate) and calls ``_detect_segment`` once per gap-free segment, so every placement
 is validated on the same data in the same way.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,14 @@ CONTACT_COLUMNS = ["ic_s", "to_s", "gct_ms", "side"]
 
 def empty_contacts() -> pd.DataFrame:
     """An empty contacts table with the standard columns."""
-    return pd.DataFrame({"ic_s": pd.Series(dtype=float), "to_s": pd.Series(dtype=float),
-                         "gct_ms": pd.Series(dtype=float), "side": pd.Series(dtype=object)})
+    return pd.DataFrame(
+        {
+            "ic_s": pd.Series(dtype=float),
+            "to_s": pd.Series(dtype=float),
+            "gct_ms": pd.Series(dtype=float),
+            "side": pd.Series(dtype=object),
+        }
+    )
 
 
 class ContactDetector:
@@ -37,8 +44,9 @@ class ContactDetector:
     #: optional columns used when present
     optional: tuple[str, ...] = ()
 
-    def __init__(self, min_fs_hz: float = sg.MIN_FS_HZ, min_gct_s: float = 0.08,
-                 max_gct_s: float = 0.6) -> None:
+    def __init__(
+        self, min_fs_hz: float = sg.MIN_FS_HZ, min_gct_s: float = 0.08, max_gct_s: float = 0.6
+    ) -> None:
         self.min_fs_hz = min_fs_hz
         self.min_gct_s = min_gct_s
         self.max_gct_s = max_gct_s
@@ -67,13 +75,14 @@ class ContactDetector:
             parts.append(self._detect_segment(grid, sig, self.fs_hz_))
         self.contacts_ = self._assemble(parts)
         if self.contacts_.empty:
-            self.warnings_.append(f"no ground contacts found ({self.placement}): "
-                                  "standing still, walking or not a running recording?")
+            self.warnings_.append(
+                f"no ground contacts found ({self.placement}): "
+                "standing still, walking or not a running recording?"
+            )
         return self
 
     # -- to implement -------------------------------------------------------------
-    def _detect_segment(self, t: np.ndarray, sig: dict[str, np.ndarray],
-                        fs: float) -> pd.DataFrame:
+    def _detect_segment(self, t: np.ndarray, sig: dict[str, np.ndarray], fs: float) -> pd.DataFrame:
         raise NotImplementedError
 
     # -- helpers ------------------------------------------------------------------
@@ -94,8 +103,10 @@ class ContactDetector:
         acc = [c for c in frame.columns if c.startswith("acc_")]
         frac = max((sg.clipped_fraction(frame[c].to_numpy()) for c in acc), default=0.0)
         if frac > 0.001:
-            self.warnings_.append(f"{100 * frac:.2f} % of acceleration samples at ≥ 7.9 g: "
-                                  "sensor saturated, impact timing may be less precise")
+            self.warnings_.append(
+                f"{100 * frac:.2f} % of acceleration samples at ≥ 7.9 g: "
+                "sensor saturated, impact timing may be less precise"
+            )
 
     def _assemble(self, parts: list[pd.DataFrame]) -> pd.DataFrame:
         parts = [p for p in parts if len(p)]

@@ -15,6 +15,7 @@ refined with a parabola (sub-sample). The paper reports a bias below 12 ms for I
 after its systematic corrections; ``ic_lag_s``/``to_lag_s`` hold such constants (0 by
 default, no foot force-plate data here to calibrate them).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,10 +31,17 @@ class FootGyroDetector(ContactDetector):
     placement = "foot"
     required = ("gyr_ml_dps",)
 
-    def __init__(self, min_swing_dps: float = 200.0, min_stride_s: float = 0.45,
-                 ic_window_s: float = 0.25, to_window: tuple[float, float] = (0.15, 0.0),
-                 lowpass_hz: float = 30.0, ic_lag_s: float = 0.0, to_lag_s: float = 0.0,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        min_swing_dps: float = 200.0,
+        min_stride_s: float = 0.45,
+        ic_window_s: float = 0.25,
+        to_window: tuple[float, float] = (0.15, 0.0),
+        lowpass_hz: float = 30.0,
+        ic_lag_s: float = 0.0,
+        to_lag_s: float = 0.0,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.min_swing_dps = min_swing_dps
         self.min_stride_s = min_stride_s

@@ -10,6 +10,7 @@ Definitions (Cavanagh & Kram 1989; Minetti 1998 for duty factor):
 With one pod on one leg (shank, foot) contacts are one per stride: step time is taken as
 stride / 2, which assumes symmetric steps (stated in the result warnings).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,9 @@ import pandas as pd
 METRICS = ("gct_ms", "flight_ms", "step_time_ms", "cadence_spm", "duty_factor")
 
 
-def step_metrics(contacts: pd.DataFrame, contacts_per_stride: int = 2,
-                 max_gap_ratio: float = 1.6) -> pd.DataFrame:
+def step_metrics(
+    contacts: pd.DataFrame, contacts_per_stride: int = 2, max_gap_ratio: float = 1.6
+) -> pd.DataFrame:
     """Add ``step_time_ms``, ``stride_time_ms``, ``flight_ms``, ``cadence_spm``,
     ``duty_factor`` per contact. Intervals spanning a missed step or a gap (longer than
     ``max_gap_ratio`` × the median) are NaN."""

@@ -11,6 +11,7 @@
 Gyroscope columns are rotated with the same matrix. Mean-removal and PCA follow the usual
 "functional calibration" used for trunk-worn IMUs (e.g. Moe-Nilssen 1998, *Clin Biomech*).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -16,6 +16,7 @@ events are not quantised to whole samples. The lags are generic constants (one v
 all trials), measured on the alcantara2022 treadmill data (see tests/test_gait_validation.py).
 Walking has no flight phase, so it yields no contacts (and a warning).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,10 +35,17 @@ class SacrumDetector(ContactDetector):
     required = ("acc_v_g",)
     optional = ("acc_ap_g", "acc_ml_g")
 
-    def __init__(self, level_g: float = 0.2, lowpass_hz: float = 20.0,
-                 ap_lag_s: float = 0.025, rise_lag_s: float = 0.0, fall_lag_s: float = 0.010,
-                 min_flight_s: float = 0.02, side_detector: SacrumSideDetector | None = None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        level_g: float = 0.2,
+        lowpass_hz: float = 20.0,
+        ap_lag_s: float = 0.025,
+        rise_lag_s: float = 0.0,
+        fall_lag_s: float = 0.010,
+        min_flight_s: float = 0.02,
+        side_detector: SacrumSideDetector | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.level_g = level_g
         self.lowpass_hz = lowpass_hz
@@ -58,8 +66,12 @@ class SacrumDetector(ContactDetector):
             ap = sg.lowpass(ap, fs, self.lowpass_hz)
             ic_idx = np.array([self._ap_min(ap, r, fs) for r in rises]) - self.ap_lag_s * fs
         to_idx = falls - self.fall_lag_s * fs
-        df = pd.DataFrame({"ic_s": np.interp(ic_idx, np.arange(t.size), t),
-                           "to_s": np.interp(to_idx, np.arange(t.size), t)})
+        df = pd.DataFrame(
+            {
+                "ic_s": np.interp(ic_idx, np.arange(t.size), t),
+                "to_s": np.interp(to_idx, np.arange(t.size), t),
+            }
+        )
         ml = sig.get("acc_ml_g")
         if ml is not None and len(df) >= 4:
             det = self.side_detector or SacrumSideDetector()

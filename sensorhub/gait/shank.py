@@ -14,6 +14,7 @@ Method (impact-peak family compared by Kiernan et al. 2023):
 The two lags are generic constants measured once on the bach2022 treadmill data (the
 impact front follows force-plate IC by ≈ 30 ms) and are the same for every trial.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,10 +32,17 @@ class ShankDetector(ContactDetector):
     required = ("acc_v_g",)
     optional = ("acc_ap_g", "acc_ml_g")
 
-    def __init__(self, min_stride_s: float = 0.45, peak_frac: float = 0.5,
-                 min_peak_g: float = 2.5, ic_lag_s: float = 0.030, to_lag_s: float = 0.030,
-                 to_window: tuple[float, float] = (0.2, 0.55), to_lowpass_hz: float = 15.0,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        min_stride_s: float = 0.45,
+        peak_frac: float = 0.5,
+        min_peak_g: float = 2.5,
+        ic_lag_s: float = 0.030,
+        to_lag_s: float = 0.030,
+        to_window: tuple[float, float] = (0.2, 0.55),
+        to_lowpass_hz: float = 15.0,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.min_stride_s = min_stride_s
         self.peak_frac = peak_frac
@@ -64,16 +72,21 @@ class ShankDetector(ContactDetector):
         ic, a, k, win = ic[seen], a[seen], k[seen], win[seen]
         to = a + k + _parabolic_rows(win, k)
         grid = np.arange(t.size)
-        return pd.DataFrame({"ic_s": np.interp(ic - self.ic_lag_s * fs, grid, t),
-                             "to_s": np.interp(to - self.to_lag_s * fs, grid, t)})
+        return pd.DataFrame(
+            {
+                "ic_s": np.interp(ic - self.ic_lag_s * fs, grid, t),
+                "to_s": np.interp(to - self.to_lag_s * fs, grid, t),
+            }
+        )
 
     def _impacts(self, norm: np.ndarray, fs: float) -> np.ndarray:
-        pk, props = sg.find_peaks(norm, height=self.min_peak_g,
-                               distance=max(int(self.min_stride_s * fs), 1))
+        pk, props = sg.find_peaks(
+            norm, height=self.min_peak_g, distance=max(int(self.min_stride_s * fs), 1)
+        )
         if pk.size == 0:
             return pk
         h = props["peak_heights"]
-        ref = np.median(np.sort(h)[h.size // 2:])
+        ref = np.median(np.sort(h)[h.size // 2 :])
         return pk[h >= self.peak_frac * ref]
 
     @staticmethod

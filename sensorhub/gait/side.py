@@ -10,6 +10,7 @@ Steps alternate, so rather than classify each step alone we fit the alternating 
 (even steps vs odd steps) and label all steps of a run at once; if the evidence is weak
 (``min_separation``) the side is left missing.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,9 @@ class SacrumSideDetector:
     def assign(self, ml: np.ndarray, rises: np.ndarray, falls: np.ndarray) -> list:
         """Side per step given fractional stance indices; None where undecided."""
         ml = np.asarray(ml, float) - np.nanmean(ml)
-        m = np.array([np.nanmean(ml[int(a):int(b) + 1])
-                      for a, b in zip(rises, falls, strict=True)])
+        m = np.array(
+            [np.nanmean(ml[int(a) : int(b) + 1]) for a, b in zip(rises, falls, strict=True)]
+        )
         out: list = [None] * m.size
         # split into runs of consecutive steps (a missing step breaks alternation)
         steps = np.diff(rises)

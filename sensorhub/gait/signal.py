@@ -2,6 +2,7 @@
 
 All functions are pure (arrays in, arrays out). Times in seconds, accelerations in g.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -11,5 +11,16 @@ from .runseries import RunSeries
 from .sink import LiveSink, SessionReport
 from .writer import OutboxWriter, WriterStats
 
-__all__ = ["Contact", "LiveSink", "OutboxWriter", "PodStream", "RunSeries", "SensorClock",
-           "SessionReport", "Step", "StepStream", "WriterStats", "parse_placement"]
+__all__ = [
+    "Contact",
+    "LiveSink",
+    "OutboxWriter",
+    "PodStream",
+    "RunSeries",
+    "SensorClock",
+    "SessionReport",
+    "Step",
+    "StepStream",
+    "WriterStats",
+    "parse_placement",
+]

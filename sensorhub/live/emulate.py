@@ -40,8 +40,9 @@ def fit_samples(path: str | Path) -> pd.DataFrame:
     out = pd.DataFrame({"t_s": (run.index - run.index[0]).total_seconds()})
     for col in ("speed_mps", "cadence_spm", "distance_m", "hr_bpm"):
         out[col] = run[col].to_numpy(float) if col in run else np.nan
-    out["stride_m"] = (2.0 * run["step_length_mm"].to_numpy(float) / 1000.0
-                       if "step_length_mm" in run else np.nan)
+    out["stride_m"] = (
+        2.0 * run["step_length_mm"].to_numpy(float) / 1000.0 if "step_length_mm" in run else np.nan
+    )
     hr = out["hr_bpm"].to_numpy(float)
     out["rr_s"] = [(60.0 / h,) if np.isfinite(h) and h > 0 else () for h in hr]
     return out
@@ -51,8 +52,7 @@ def imu_samples(path_or_frame: str | Path | pd.DataFrame) -> pd.DataFrame:
     """``t_s`` and pod-axis ``acc_x_g``/``acc_y_g``/``acc_z_g`` from an IMU CSV (columns
     ``t_s`` plus sensor axes, or body axes ``acc_ap_g``/``acc_ml_g``/``acc_v_g`` which are
     put on x/y/z)."""
-    df = (path_or_frame if isinstance(path_or_frame, pd.DataFrame)
-          else pd.read_csv(path_or_frame))
+    df = path_or_frame if isinstance(path_or_frame, pd.DataFrame) else pd.read_csv(path_or_frame)
     df = df.rename(columns=_BODY_TO_POD)
     missing = {"t_s", "acc_x_g", "acc_y_g", "acc_z_g"} - set(df.columns)
     if missing:
@@ -75,19 +75,21 @@ class Rig:
 
     def footpod(self, name: str, address: str, samples: pd.DataFrame, **kw: Any) -> FootPod:
         ok = samples[["speed_mps", "cadence_spm"]].notna().all(axis=1)
-        return self._add(FootPod(local_device(self.link, name, address), self.speedup, **kw),
-                         samples[ok])
+        return self._add(
+            FootPod(local_device(self.link, name, address), self.speedup, **kw), samples[ok]
+        )
 
-    def strap(self, name: str, address: str, samples: pd.DataFrame,
-              **kw: Any) -> HeartRateStrap:
+    def strap(self, name: str, address: str, samples: pd.DataFrame, **kw: Any) -> HeartRateStrap:
         ok = samples["hr_bpm"].notna()
-        return self._add(HeartRateStrap(local_device(self.link, name, address), self.speedup,
-                                        **kw), samples[ok])
+        return self._add(
+            HeartRateStrap(local_device(self.link, name, address), self.speedup, **kw), samples[ok]
+        )
 
     def pod(self, name: str, address: str, samples: pd.DataFrame, **kw: Any) -> PolarImuPod:
         kw.setdefault("sample_rate_hz", sample_rate(samples))
-        return self._add(PolarImuPod(local_device(self.link, name, address), self.speedup,
-                                     **kw), samples)
+        return self._add(
+            PolarImuPod(local_device(self.link, name, address), self.speedup, **kw), samples
+        )
 
     def _add(self, sensor: EmulatedSensor, samples: pd.DataFrame) -> Any:
         self.sensors.append((sensor, samples))

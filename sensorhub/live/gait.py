@@ -80,12 +80,25 @@ class Contact:
 class PodStream:
     """Sliding-window contact detection for one pod (see the module docstring)."""
 
-    def __init__(self, pod: str, location: str, side: str | None = None, window_s: float = 4.0,
-                 hop_s: float = 0.2, settle_s: float = 0.4, dedupe_s: float = 0.15,
-                 **detector_settings) -> None:
+    def __init__(
+        self,
+        pod: str,
+        location: str,
+        side: str | None = None,
+        window_s: float = 4.0,
+        hop_s: float = 0.2,
+        settle_s: float = 0.4,
+        dedupe_s: float = 0.15,
+        **detector_settings,
+    ) -> None:
         self.pod, self.location, self.side = pod, location, side
         self.athlete = ""
-        self.window_s, self.hop_s, self.settle_s, self.dedupe_s = window_s, hop_s, settle_s, dedupe_s
+        self.window_s, self.hop_s, self.settle_s, self.dedupe_s = (
+            window_s,
+            hop_s,
+            settle_s,
+            dedupe_s,
+        )
         self.rotation_every_s = detector_settings.pop("rotation_every_s", 5.0)
         self.detector_settings = detector_settings
         self._rot: np.ndarray | None = None
@@ -95,7 +108,7 @@ class PodStream:
         self._xyz: deque[np.ndarray] = deque()
         self._last_run_s = -np.inf
         self._last_ic_s = -np.inf  # sensor seconds
-        self.horizon_s = -np.inf   # Unix seconds up to which contacts are final
+        self.horizon_s = -np.inf  # Unix seconds up to which contacts are final
         self.errors: list[str] = []
         self.frames = 0
 
@@ -143,8 +156,9 @@ class PodStream:
             return []
         try:
             body = xyz @ self._rotation(t, xyz).T
-            frame = pd.DataFrame({"t_s": t, "acc_ap_g": body[:, 0], "acc_ml_g": body[:, 1],
-                                  "acc_v_g": body[:, 2]})
+            frame = pd.DataFrame(
+                {"t_s": t, "acc_ap_g": body[:, 0], "acc_ml_g": body[:, 1], "acc_v_g": body[:, 2]}
+            )
             det = make_detector(self.location, **self.detector_settings)
             contacts = det.detect(frame).contacts_
         except GaitError as exc:  # e.g. a 52 Hz stream: below the detector's minimum rate
@@ -154,13 +168,15 @@ class PodStream:
             return []
         out = []
         for ic, to, gct, side in contacts[["ic_s", "to_s", "gct_ms", "side"]].itertuples(
-                index=False):
+            index=False
+        ):
             if ic > final_until_s or ic <= self._last_ic_s + self.dedupe_s:
                 continue
             self._last_ic_s = ic
             side = self.side or (side if isinstance(side, str) else None)
-            out.append(Contact(ic + offset_s, to + offset_s, float(gct), side, self.pod,
-                               self.location))
+            out.append(
+                Contact(ic + offset_s, to + offset_s, float(gct), side, self.pod, self.location)
+            )
         return out
 
 
@@ -175,8 +191,12 @@ class Step:
     end_s: float  # Unix seconds at which the step was complete (next IC, or toe-off)
 
     def fields(self) -> dict[str, float]:
-        return {"gct_ms": self.contact.gct_ms, "flight_ms": self.flight_ms,
-                "step_time_ms": self.step_time_ms, "cadence_spm": self.cadence_spm}
+        return {
+            "gct_ms": self.contact.gct_ms,
+            "flight_ms": self.flight_ms,
+            "step_time_ms": self.step_time_ms,
+            "cadence_spm": self.cadence_spm,
+        }
 
 
 class StepStream:
@@ -186,8 +206,9 @@ class StepStream:
     ``stale_s``: a pod silent this long no longer holds the others back.
     """
 
-    def __init__(self, max_step_s: float = 1.0, asym_window_s: float = 60.0,
-                 stale_s: float = 3.0) -> None:
+    def __init__(
+        self, max_step_s: float = 1.0, asym_window_s: float = 60.0, stale_s: float = 3.0
+    ) -> None:
         self.max_step_s, self.asym_window_s, self.stale_s = max_step_s, asym_window_s, stale_s
         self.pending: list[Contact] = []
         self.horizons: dict[str, tuple[float, float]] = {}  # pod -> (horizon, last update)
@@ -229,7 +250,8 @@ class StepStream:
             self.recent.append(s)
             self.steps.append(s)
         while self.recent and self.recent[0].contact.ic_s < (
-                self.recent[-1].contact.ic_s - self.asym_window_s):
+            self.recent[-1].contact.ic_s - self.asym_window_s
+        ):
             self.recent.popleft()
         return out
 
@@ -256,8 +278,10 @@ class StepStream:
 
     def frame(self, steps: list[Step] | None = None) -> pd.DataFrame:
         """Steps as a table with the columns of :func:`sensorhub.gait.step_metrics`."""
-        rows = [{"ic_s": s.contact.ic_s, "to_s": s.contact.to_s, "side": s.contact.side,
-                 **s.fields()} for s in (self.steps if steps is None else steps)]
+        rows = [
+            {"ic_s": s.contact.ic_s, "to_s": s.contact.to_s, "side": s.contact.side, **s.fields()}
+            for s in (self.steps if steps is None else steps)
+        ]
         cols = ["ic_s", "to_s", "side", "gct_ms", "flight_ms", "step_time_ms", "cadence_spm"]
         return pd.DataFrame(rows, columns=cols)
 

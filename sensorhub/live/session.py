@@ -40,9 +40,17 @@ def gait_summary(steps: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def store_session(cfg: Config, journal: Journal, athlete_id: str, run: pd.DataFrame,
-                  steps: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                  sport: str = "running", message: str | None = None) -> dict[str, Any]:
+def store_session(
+    cfg: Config,
+    journal: Journal,
+    athlete_id: str,
+    run: pd.DataFrame,
+    steps: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    sport: str = "running",
+    message: str | None = None,
+) -> dict[str, Any]:
     """Write the source and session rows and queue the ``session`` point; returns the row.
 
     The source's sha256 column holds ``ble:<start>:<athlete>``, so a session is stored
@@ -60,22 +68,50 @@ def store_session(cfg: Config, journal: Journal, athlete_id: str, run: pd.DataFr
         summary.setdefault(k, v)
     trimp = None
     if athlete.hr_rest and athlete.hr_max and "hr_bpm" in run and run["hr_bpm"].notna().any():
-        trimp = loadlib.trimp_banister(run["hr_bpm"].dropna(), athlete.hr_rest, athlete.hr_max,
-                                       athlete.sex)
-    load, method = loadlib.session_load(trimp=trimp, duration_min=summary["duration_s"] / 60.0,
-                                        primary=cfg.load_primary)
-    row = {"id": sid, "athlete": athlete_id, "sport": sport, "sub_sport": "",
-           "start": start.isoformat(), "end": end.isoformat(), "day": local_day(start, athlete.tz),
-           "duration_s": summary["duration_s"], "distance_m": summary.get("distance_m"),
-           "trimp": trimp, "load": load, "load_method": method, "partial": 0, "summary": summary}
-    fields = {**summary, "trimp": trimp, "load": load, "load_method": method,
-              "session_id": sid, "partial": False}
+        trimp = loadlib.trimp_banister(
+            run["hr_bpm"].dropna(), athlete.hr_rest, athlete.hr_max, athlete.sex
+        )
+    load, method = loadlib.session_load(
+        trimp=trimp, duration_min=summary["duration_s"] / 60.0, primary=cfg.load_primary
+    )
+    row = {
+        "id": sid,
+        "athlete": athlete_id,
+        "sport": sport,
+        "sub_sport": "",
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "day": local_day(start, athlete.tz),
+        "duration_s": summary["duration_s"],
+        "distance_m": summary.get("distance_m"),
+        "trimp": trimp,
+        "load": load,
+        "load_method": method,
+        "partial": 0,
+        "summary": summary,
+    }
+    fields = {
+        **summary,
+        "trimp": trimp,
+        "load": load,
+        "load_method": method,
+        "session_id": sid,
+        "partial": False,
+    }
     line = point_line("session", {"athlete": athlete_id, "sport": sport}, fields, start)
     with journal.transaction():
         source_id = journal.add_source(
-            path=f"ble://{athlete_id}", sha256=sha, fit_file_id=None, kind="ble",
-            athlete=athlete_id, ingested_at=pd.Timestamp.now(tz="UTC").isoformat(),
-            n_sessions=1, n_records=int(len(run)), partial=0, message=message)
+            path=f"ble://{athlete_id}",
+            sha256=sha,
+            fit_file_id=None,
+            kind="ble",
+            athlete=athlete_id,
+            ingested_at=pd.Timestamp.now(tz="UTC").isoformat(),
+            n_sessions=1,
+            n_records=int(len(run)),
+            partial=0,
+            message=message,
+        )
         journal.add_session({**row, "source_id": source_id})
-        journal.enqueue("session", [line] if line else [], cfg.influx.batch_points)
+        journal.outbox.enqueue("session", [line] if line else [], cfg.influx.batch_points)
     return row

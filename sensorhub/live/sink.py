@@ -75,9 +75,16 @@ class LiveSink:
         gait: settings for :class:`PodStream` (``window_s``, ``hop_s``, ``settle_s``...).
     """
 
-    def __init__(self, cfg: Config, devices: Iterable[DeviceSpec] = (),
-                 flush_interval_s: float = 0.5, on_window: WindowCallback | None = None,
-                 sport: str = "running", alerts_every_s: float = 5.0, **gait: Any) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        devices: Iterable[DeviceSpec] = (),
+        flush_interval_s: float = 0.5,
+        on_window: WindowCallback | None = None,
+        sport: str = "running",
+        alerts_every_s: float = 5.0,
+        **gait: Any,
+    ) -> None:
         self.cfg = cfg
         self.sport = sport
         self.writer = OutboxWriter(cfg, flush_interval_s)
@@ -140,8 +147,9 @@ class LiveSink:
     def _athlete(self, athlete: str) -> AthleteSession:
         a = self.athletes.get(athlete)
         if a is None:
-            a = self.athletes[athlete] = AthleteSession(athlete, RunSeries(athlete, self.sport),
-                                                        StepStream())
+            a = self.athletes[athlete] = AthleteSession(
+                athlete, RunSeries(athlete, self.sport), StepStream()
+            )
         return a
 
     def _pod(self, spec: DeviceSpec) -> PodStream | None:
@@ -160,12 +168,19 @@ class LiveSink:
         for s in steps:
             c = s.contact
             tags = {"athlete": a.athlete, "side": c.side or "", "placement": c.location}
-            body = ",".join(f"{k}={v}" for k, v in
-                            ((k, format_value(v)) for k, v in s.fields().items()) if v)
+            body = ",".join(
+                f"{k}={v}" for k, v in ((k, format_value(v)) for k, v in s.fields().items()) if v
+            )
             ms = int(round(c.ic_s * 1000))
             key = series_key("stride", tags)
-            self.writer.put(("stride", key, ms), "stride", f"{key} {body} {ms}",
-                            int(s.end_s * NS), "stride", urgent=True)
+            self.writer.put(
+                ("stride", key, ms),
+                "stride",
+                f"{key} {body} {ms}",
+                int(s.end_s * NS),
+                "stride",
+                urgent=True,
+            )
             self.stride_points += 1
         if steps and self.on_window is not None:
             try:
@@ -180,11 +195,16 @@ class LiveSink:
             return
         self._alerts_at[a.athlete] = t_s
         window = a.steps.frame(list(a.steps.recent))
-        window = pd.DataFrame({"side": window["side"].map({"L": "left", "R": "right"}),
-                               "gct_ms": window["gct_ms"].to_numpy()},
-                              index=pd.to_datetime(window["ic_s"], unit="s", utc=True))
-        task = asyncio.create_task(self.writer.call(
-            lambda journal: self._evaluate_alerts(journal, a.athlete, window)))
+        window = pd.DataFrame(
+            {
+                "side": window["side"].map({"L": "left", "R": "right"}),
+                "gct_ms": window["gct_ms"].to_numpy(),
+            },
+            index=pd.to_datetime(window["ic_s"], unit="s", utc=True),
+        )
+        task = asyncio.create_task(
+            self.writer.call(lambda journal: self._evaluate_alerts(journal, a.athlete, window))
+        )
         self._alert_tasks.add(task)
         task.add_done_callback(self._alert_tasks.discard)
 
@@ -208,14 +228,25 @@ class LiveSink:
                 continue
             start = pd.Timestamp(a.first_ns, unit="ns", tz="UTC").floor("s")
             end = pd.Timestamp(a.last_ns, unit="ns", tz="UTC")
-            row = store_session(self.cfg, journal, a.athlete, a.run.frame(), a.steps.frame(),
-                                start, end, self.sport, message=_describe(a))
+            row = store_session(
+                self.cfg,
+                journal,
+                a.athlete,
+                a.run.frame(),
+                a.steps.frame(),
+                start,
+                end,
+                self.sport,
+                message=_describe(a),
+            )
             Pipeline(self.cfg, journal=journal).recompute_athlete(a.athlete)
-            reports.append(SessionReport(a.athlete, row, dict(a.samples), len(a.run.seconds),
-                                         len(a.steps.steps)))
+            reports.append(
+                SessionReport(
+                    a.athlete, row, dict(a.samples), len(a.run.seconds), len(a.steps.steps)
+                )
+            )
         return reports
 
 
 def _describe(a: AthleteSession) -> str:
     return "live BLE: " + ", ".join(f"{n} {k}" for k, n in sorted(a.samples.items()))
-

@@ -60,9 +60,14 @@ class OutboxWriter:
     is acknowledged by InfluxDB, ack time − event time goes to ``stats.latency_ms[kind]``.
     """
 
-    def __init__(self, cfg: Config, interval_s: float = 0.5,
-                 journal_path: str | Path | None = None, clock: Callable[[], int] = time.time_ns,
-                 min_gap_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        interval_s: float = 0.5,
+        journal_path: str | Path | None = None,
+        clock: Callable[[], int] = time.time_ns,
+        min_gap_s: float = 0.1,
+    ) -> None:
         self.cfg = cfg
         self.interval_s = interval_s
         self.min_gap_s = min_gap_s
@@ -81,8 +86,15 @@ class OutboxWriter:
         self._stop = asyncio.Event()
 
     # -- producer side (asyncio loop) ------------------------------------------------
-    def put(self, key: Any, measurement: str, line: str, t_event_ns: int | None = None,
-            kind: str | None = None, urgent: bool = False) -> None:
+    def put(
+        self,
+        key: Any,
+        measurement: str,
+        line: str,
+        t_event_ns: int | None = None,
+        kind: str | None = None,
+        urgent: bool = False,
+    ) -> None:
         """Queue a line (loop thread); ``urgent`` ticks early (at most every ``min_gap_s``)."""
         with self._lock:
             self._pending[key] = (measurement, line)
@@ -153,7 +165,7 @@ class OutboxWriter:
                 by_measurement.setdefault(measurement, []).append(line)
             with journal.transaction():
                 for measurement, lines in by_measurement.items():
-                    journal.enqueue(measurement, lines, self.cfg.influx.batch_points)
+                    journal.outbox.enqueue(measurement, lines, self.cfg.influx.batch_points)
             self.stats.enqueued_points += len(pending)
         self._unacked += events
         report = self.flush(journal)
@@ -169,7 +181,7 @@ class OutboxWriter:
             self._influx = InfluxWriter(self.cfg.influx)
         report = self._influx.flush(journal)
         self.stats.sent_points += report.sent_points
-        self.stats.backlog_points = journal.outbox_stats()["points"] if not report.ok else 0
+        self.stats.backlog_points = journal.outbox.stats()["points"] if not report.ok else 0
         if not report.ok:
             self.stats.failed_flushes += 1
             self.stats.last_error = report.errors[-1] if report.errors else "unknown"

@@ -46,9 +46,7 @@ def acute_load(daily: pd.Series, n: int = 7, method: str = "rac") -> pd.Series:
     return out.rename("acute")
 
 
-def chronic_load(
-    daily: pd.Series, n: int = 28, method: str = "rac", acute: int = 7
-) -> pd.Series:
+def chronic_load(daily: pd.Series, n: int = 28, method: str = "rac", acute: int = 7) -> pd.Series:
     """Chronic load (AU/day), the ACWR denominator.
 
     - ``"rac"`` (rolling, coupled): mean of the last ``n`` days *including* the acute

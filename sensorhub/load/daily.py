@@ -24,9 +24,7 @@ def _to_day(value: DayLike) -> pd.Timestamp | None:
     return _to_days(pd.Index([pd.Timestamp(value)]))[0]
 
 
-def daily_series(
-    sessions: pd.DataFrame, start: DayLike = None, end: DayLike = None
-) -> pd.Series:
+def daily_series(sessions: pd.DataFrame, start: DayLike = None, end: DayLike = None) -> pd.Series:
     """Sum session loads (AU) per calendar day, with every day in [start, end] present.
 
     ``sessions`` needs columns ``day`` (date or Timestamp; a tz-aware Timestamp counts on its

@@ -10,8 +10,17 @@ from sensorhub.load.monotony import monotony, strain
 from sensorhub.load.pmc import pmc
 
 LOAD_COLUMNS = (
-    "daily_load", "acute", "chronic", "acwr_rac", "acwr_rau", "acwr_ewma",
-    "monotony", "strain", "ctl", "atl", "tsb",
+    "daily_load",
+    "acute",
+    "chronic",
+    "acwr_rac",
+    "acwr_rau",
+    "acwr_ewma",
+    "monotony",
+    "strain",
+    "ctl",
+    "atl",
+    "tsb",
 )
 
 

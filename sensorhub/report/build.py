@@ -34,11 +34,16 @@ td:first-child,th:first-child{text-align:left}
 """
 ACWR_BAND = (0.8, 1.3, "#2ca02c")
 BALANCE_BAND = (48.0, 52.0, "#2ca02c")
-RUN_PLOTS = [("speed_mps", "Pace", "s/km"), ("hr_bpm", "Heart rate", "bpm"),
-             ("cadence_spm", "Cadence", "steps/min"), ("gct_ms", "Ground contact time", "ms"),
-             ("gct_balance_left_pct", "GCT balance", "% left"),
-             ("vo_mm", "Vertical oscillation", "mm"), ("vertical_ratio_pct", "Vertical ratio", "%"),
-             ("power_w", "Power", "W")]  # fmt: skip
+RUN_PLOTS = [
+    ("speed_mps", "Pace", "s/km"),
+    ("hr_bpm", "Heart rate", "bpm"),
+    ("cadence_spm", "Cadence", "steps/min"),
+    ("gct_ms", "Ground contact time", "ms"),
+    ("gct_balance_left_pct", "GCT balance", "% left"),
+    ("vo_mm", "Vertical oscillation", "mm"),
+    ("vertical_ratio_pct", "Vertical ratio", "%"),
+    ("power_w", "Power", "W"),
+]
 
 
 # -- reports ---------------------------------------------------------------------------------
@@ -54,10 +59,15 @@ def session_report(cfg: Config, journal: Journal, session_id: str) -> str:
     run, note = _run_frame(journal, s)
     sections.append("<h2>The run</h2>" + (f'<p class="note">{escape(note)}</p>' if note else ""))
     if run is not None:
-        sections += [_run_chart(run, col, title, unit) for col, title, unit in RUN_PLOTS
-                     if col in run and run[col].notna().any()]  # fmt: skip
+        sections += [
+            _run_chart(run, col, title, unit)
+            for col, title, unit in RUN_PLOTS
+            if col in run and run[col].notna().any()
+        ]
     lo, hi = start - pd.Timedelta(days=42), start + pd.Timedelta(days=7)
-    sections.append("<h2>Load around this session</h2>" + _load_charts(journal, s["athlete"], lo, hi))
+    sections.append(
+        "<h2>Load around this session</h2>" + _load_charts(journal, s["athlete"], lo, hi)
+    )
     sections.append(_alerts(journal, s["athlete"], lo, hi))
     title = f"{s['athlete']} · {s['sport']} · {start.strftime('%Y-%m-%d %H:%M')} UTC"
     return _page(title, sections)
@@ -73,10 +83,12 @@ def range_report(
         raise KeyError(f"no sessions for athlete {athlete!r}")
     t1 = pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1) if end else _last(daily, sessions)
     t0 = pd.Timestamp(start, tz="UTC") if start else t1 - pd.Timedelta(days=90)
-    sections = ["<h2>Training load</h2>" + _load_charts(journal, athlete, t0, t1),
-                "<h2>Asymmetry trend</h2>" + _asymmetry_chart(sessions, t0, t1),
-                "<h2>Sessions</h2>" + _sessions_table(sessions, t0, t1),
-                _alerts(journal, athlete, t0, t1)]  # fmt: skip
+    sections = [
+        "<h2>Training load</h2>" + _load_charts(journal, athlete, t0, t1),
+        "<h2>Asymmetry trend</h2>" + _asymmetry_chart(sessions, t0, t1),
+        "<h2>Sessions</h2>" + _sessions_table(sessions, t0, t1),
+        _alerts(journal, athlete, t0, t1),
+    ]
     title = f"{athlete} · {t0.strftime('%Y-%m-%d')} to {(t1 - pd.Timedelta(days=1)).strftime('%Y-%m-%d')}"
     return _page(title, sections)
 
@@ -84,22 +96,27 @@ def range_report(
 # -- sections --------------------------------------------------------------------------------
 def _page(title: str, sections: list[str]) -> str:
     body = "\n".join(sections)
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f"<title>sensorhub · {escape(title)}</title><style>{CSS}</style></head><body>"
-            f"<h1>sensorhub · {escape(title)}</h1><p class=\"note\">Generated "
-            f"{pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M')} UTC. ACWR describes load "
-            f"change, not injury risk (Impellizzeri 2020).</p>{body}</body></html>")  # fmt: skip
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>sensorhub · {escape(title)}</title><style>{CSS}</style></head><body>"
+        f'<h1>sensorhub · {escape(title)}</h1><p class="note">Generated '
+        f"{pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M')} UTC. ACWR describes load "
+        f"change, not injury risk (Impellizzeri 2020).</p>{body}</body></html>"
+    )
 
 
 def _cards(s: dict, summary: dict) -> str:
-    items = [("Duration", _num(s["duration_s"], 60, "min")),
-             ("Distance", _num(s["distance_m"], 1000, "km", 2)),
-             ("Load", f"{_num(s['load'])} ({s['load_method'] or '-'})"),
-             ("HR avg", _num(summary.get("hr_avg_bpm"), unit="bpm")),
-             ("Cadence", _num(summary.get("cadence_spm"), unit="spm")),
-             ("GCT", _num(summary.get("gct_ms"), unit="ms")),
-             ("GCT balance", _num(summary.get("gct_balance_left_pct"), unit="% L", digits=1)),
-             ("RPE", _num(s["rpe"], digits=1)), ("Pain", _num(s["pain"], digits=1))]  # fmt: skip
+    items = [
+        ("Duration", _num(s["duration_s"], 60, "min")),
+        ("Distance", _num(s["distance_m"], 1000, "km", 2)),
+        ("Load", f"{_num(s['load'])} ({s['load_method'] or '-'})"),
+        ("HR avg", _num(summary.get("hr_avg_bpm"), unit="bpm")),
+        ("Cadence", _num(summary.get("cadence_spm"), unit="spm")),
+        ("GCT", _num(summary.get("gct_ms"), unit="ms")),
+        ("GCT balance", _num(summary.get("gct_balance_left_pct"), unit="% L", digits=1)),
+        ("RPE", _num(s["rpe"], digits=1)),
+        ("Pain", _num(s["pain"], digits=1)),
+    ]
     cards = "".join(f'<div class="card">{escape(k)}<b>{escape(v)}</b></div>' for k, v in items)
     return f'<p class="note">session {escape(s["id"])}</p><div class="cards">{cards}</div>'
 
@@ -138,14 +155,18 @@ def _load_charts(journal: Journal, athlete: str, t0: pd.Timestamp, t1: pd.Timest
     idx = daily.index.tz_localize("UTC")
     d = daily[(idx >= t0.floor("D")) & (idx < t1)]
     x = d.index
-    load = Chart("Daily load and acute/chronic", "AU").add("daily load", x, d["daily_load"], "bars",
-                                                           "#9ecae1")  # fmt: skip
-    load.add("acute 7 d", x, d["acute"], color="#d62728").add("chronic 28 d", x, d["chronic"],
-                                                              color="#1f77b4")  # fmt: skip
+    load = Chart("Daily load and acute/chronic", "AU").add(
+        "daily load", x, d["daily_load"], "bars", "#9ecae1"
+    )
+    load.add("acute 7 d", x, d["acute"], color="#d62728").add(
+        "chronic 28 d", x, d["chronic"], color="#1f77b4"
+    )
     acwr = Chart("ACWR (band 0.8–1.3)", bands=[ACWR_BAND])
     for col, color in (("acwr_rac", "#d62728"), ("acwr_rau", "#ff7f0e"), ("acwr_ewma", "#9467bd")):
         acwr.add(col.removeprefix("acwr_"), x, d[col], color=color)
-    mono = Chart("Monotony (Foster)", bands=[(2.0, 2.0, "#d62728")]).add("monotony", x, d["monotony"])
+    mono = Chart("Monotony (Foster)", bands=[(2.0, 2.0, "#d62728")]).add(
+        "monotony", x, d["monotony"]
+    )
     pmc = Chart("CTL / ATL / TSB", "AU/day")
     for col in ("ctl", "atl", "tsb"):
         pmc.add(col.upper(), x, d[col])
@@ -186,11 +207,15 @@ def _alerts(journal: Journal, athlete: str, t0: pd.Timestamp, t1: pd.Timestamp) 
         return '<h2>Alerts</h2><p class="note">No alerts in this period.</p>'
     rows = "".join(
         f"<tr><td>{escape(r['opened_at'][:16].replace('T', ' '))}</td><td>{escape(r['rule'])}</td>"
-        f"<td>{escape(r['severity'])}</td><td style=\"text-align:left\">{escape(r['message'])}</td>"
-        + (f"<td>{escape(str(r['cleared_at'])[:10])}</td>" if r["cleared_at"] else
-           '<td class="open">open</td>') + "</tr>"
+        f'<td>{escape(r["severity"])}</td><td style="text-align:left">{escape(r["message"])}</td>'
+        + (
+            f"<td>{escape(str(r['cleared_at'])[:10])}</td>"
+            if r["cleared_at"]
+            else '<td class="open">open</td>'
+        )
+        + "</tr>"
         for r in df.to_dict("records")
-    )  # fmt: skip
+    )
     head = "<tr><th>opened (UTC)</th><th>rule</th><th>severity</th><th>message</th><th>cleared</th></tr>"
     return f"<h2>Alerts</h2><table>{head}{rows}</table>"
 

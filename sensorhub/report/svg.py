@@ -74,39 +74,49 @@ class Chart:
 
     def _frame(self, body: str) -> str:
         title = escape(self.title + (f" ({self.unit})" if self.unit else ""))
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" '
-                f'height="{self.height}" viewBox="0 0 {self.width} {self.height}" role="img">'
-                f'<title>{title}</title><rect width="100%" height="100%" fill="#ffffff"/>'
-                f'<text x="8" y="18" class="title">{title}</text>{body}</svg>')  # fmt: skip
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" '
+            f'height="{self.height}" viewBox="0 0 {self.width} {self.height}" role="img">'
+            f'<title>{title}</title><rect width="100%" height="100%" fill="#ffffff"/>'
+            f'<text x="8" y="18" class="title">{title}</text>{body}</svg>'
+        )
 
     def _bands(self, py, left: int, w: int) -> str:
         out = []
         for b_lo, b_hi, color in self.bands:
             y_top, y_bot = py(np.array([b_hi]))[0], py(np.array([b_lo]))[0]
-            out.append(f'<rect x="{left}" y="{y_top:.1f}" width="{w}" '
-                       f'height="{y_bot - y_top:.1f}" fill="{color}" opacity="0.18"/>')  # fmt: skip
+            out.append(
+                f'<rect x="{left}" y="{y_top:.1f}" width="{w}" '
+                f'height="{y_bot - y_top:.1f}" fill="{color}" opacity="0.18"/>'
+            )
         return "".join(out)
 
     def _axes(self, left, top, w, h, lo, hi, x0, x1, py) -> str:
         out = [f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>']
         for v in np.linspace(lo, hi, 5)[1:-1]:
             y = py(np.array([v]))[0]
-            out.append(f'<line x1="{left}" x2="{left + w}" y1="{y:.1f}" y2="{y:.1f}" '
-                       f'stroke="#e5e5e5"/><text x="{left - 4}" y="{y + 4:.1f}" '
-                       f'text-anchor="end" class="tick">{_fmt(v)}</text>')  # fmt: skip
+            out.append(
+                f'<line x1="{left}" x2="{left + w}" y1="{y:.1f}" y2="{y:.1f}" '
+                f'stroke="#e5e5e5"/><text x="{left - 4}" y="{y + 4:.1f}" '
+                f'text-anchor="end" class="tick">{_fmt(v)}</text>'
+            )
         for frac in (0.0, 0.5, 1.0):
             x = x0 + frac * (x1 - x0)
             label = escape(_x_label(x, x1 - x0, self.series[0].x))
             anchor = ("start", "middle", "end")[int(frac * 2)]
-            out.append(f'<text x="{left + frac * w:.1f}" y="{top + h + 16}" '
-                       f'text-anchor="{anchor}" class="tick">{label}</text>')  # fmt: skip
+            out.append(
+                f'<text x="{left + frac * w:.1f}" y="{top + h + 16}" '
+                f'text-anchor="{anchor}" class="tick">{label}</text>'
+            )
         return "".join(out)
 
     def _legend(self, x: int) -> str:
         out = []
         for s in self.series:
-            out.append(f'<rect x="{x}" y="9" width="12" height="8" fill="{s.color}"/>'
-                       f'<text x="{x + 16}" y="17" class="tick">{escape(s.label)}</text>')  # fmt: skip
+            out.append(
+                f'<rect x="{x}" y="9" width="12" height="8" fill="{s.color}"/>'
+                f'<text x="{x + 16}" y="17" class="tick">{escape(s.label)}</text>'
+            )
             x += 24 + 7 * len(s.label)
         return "".join(out)
 
@@ -115,12 +125,16 @@ def _draw(s: Series, x: np.ndarray, y: np.ndarray, y0: float, w: int, n: int) ->
     ok = np.isfinite(y)
     if s.kind == "bars":
         bw = max(1.0, 0.7 * w / max(n, 1))
-        return "".join(f'<rect x="{xi - bw / 2:.1f}" y="{min(yi, y0):.1f}" width="{bw:.1f}" '
-                       f'height="{abs(y0 - yi):.1f}" fill="{s.color}"/>'
-                       for xi, yi in zip(x[ok], y[ok], strict=True))  # fmt: skip
+        return "".join(
+            f'<rect x="{xi - bw / 2:.1f}" y="{min(yi, y0):.1f}" width="{bw:.1f}" '
+            f'height="{abs(y0 - yi):.1f}" fill="{s.color}"/>'
+            for xi, yi in zip(x[ok], y[ok], strict=True)
+        )
     if s.kind == "points":
-        return "".join(f'<circle cx="{xi:.1f}" cy="{yi:.1f}" r="3" fill="{s.color}"/>'
-                       for xi, yi in zip(x[ok], y[ok], strict=True))  # fmt: skip
+        return "".join(
+            f'<circle cx="{xi:.1f}" cy="{yi:.1f}" r="3" fill="{s.color}"/>'
+            for xi, yi in zip(x[ok], y[ok], strict=True)
+        )
     paths, run = [], []
     for xi, yi, good in zip(x, y, ok, strict=True):
         if good:
@@ -130,12 +144,16 @@ def _draw(s: Series, x: np.ndarray, y: np.ndarray, y0: float, w: int, n: int) ->
             run = []
     if run:
         paths.append(run)
-    return "".join(f'<polyline points="{" ".join(p)}" fill="none" stroke="{s.color}" '
-                   f'stroke-width="1.6"/>' for p in paths)  # fmt: skip
+    return "".join(
+        f'<polyline points="{" ".join(p)}" fill="none" stroke="{s.color}" stroke-width="1.6"/>'
+        for p in paths
+    )
 
 
 def _num(x) -> np.ndarray:
-    if isinstance(x, pd.DatetimeIndex | pd.Series) or np.issubdtype(np.asarray(x).dtype, np.datetime64):
+    if isinstance(x, pd.DatetimeIndex | pd.Series) or np.issubdtype(
+        np.asarray(x).dtype, np.datetime64
+    ):
         idx = pd.DatetimeIndex(x)
         return (idx.as_unit("ns").asi8 / 1e9).astype(float)
     return np.asarray(x, dtype=float)

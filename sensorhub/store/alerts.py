@@ -156,5 +156,9 @@ class AlertStore:
             "SELECT last_error FROM webhook_queue WHERE last_error IS NOT NULL "
             "ORDER BY id DESC LIMIT 1"
         ).fetchone()
-        return {"waiting": r[0], "oldest": r[1], "max_attempts": r[2] or 0,
-                "last_error": err[0] if err else None}  # fmt: skip
+        return {
+            "waiting": r[0],
+            "oldest": r[1],
+            "max_attempts": r[2] or 0,
+            "last_error": err[0] if err else None,
+        }

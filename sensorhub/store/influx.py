@@ -66,19 +66,19 @@ class InfluxWriter:
     def flush(self, journal: Journal, max_batches: int | None = None) -> FlushReport:
         """Send every outbox batch in order; see the module docstring for the policy."""
         report = FlushReport()
-        for batch in journal.outbox(limit=max_batches):
+        for batch in journal.outbox.batches(limit=max_batches):
             status, error = self._send(batch.body)
             if status is not None and 200 <= status < 300:
-                journal.outbox_ack(batch.id)
+                journal.outbox.ack(batch.id)
                 report.sent_batches += 1
                 report.sent_points += batch.n_points
                 continue
-            journal.outbox_failed(batch.id, error)
+            journal.outbox.failed(batch.id, error)
             report.errors.append(error)
             if status is None or status >= 500:
                 break
             report.failed_batches += 1
-        report.left_batches = journal.outbox_stats()["batches"]
+        report.left_batches = journal.outbox.stats()["batches"]
         return report
 
     def _send(self, body: str) -> tuple[int | None, str]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from .outbox import Outbox
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -57,29 +58,11 @@ CREATE TABLE IF NOT EXISTS daily_load (
     values_json TEXT NOT NULL,
     PRIMARY KEY (athlete, day)
 );
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    measurement TEXT NOT NULL,
-    n_points INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
-);
 CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
 """
-
-
-@dataclass
-class OutboxBatch:
-    id: int
-    measurement: str
-    n_points: int
-    body: str
-    attempts: int
 
 
 class Journal:
@@ -94,6 +77,7 @@ class Journal:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self.outbox = Outbox(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -174,48 +158,6 @@ class Journal:
         )
         df.index.name = "day"
         return df.astype(float)
-
-    # -- outbox ----------------------------------------------------------------
-    def enqueue(self, measurement: str, lines: Iterable[str], batch_points: int) -> int:
-        """Put lines in the outbox in batches of at most ``batch_points``; returns batches added."""
-        lines = list(lines)
-        now = pd.Timestamp.now(tz="UTC").isoformat()
-        batches = [lines[i : i + batch_points] for i in range(0, len(lines), batch_points)]
-        self.db.executemany(
-            "INSERT INTO outbox (created_at, measurement, n_points, body) VALUES (?,?,?,?)",
-            [(now, measurement, len(b), "\n".join(b)) for b in batches],
-        )
-        return len(batches)
-
-    def outbox(self, limit: int | None = None) -> list[OutboxBatch]:
-        sql = "SELECT id, measurement, n_points, body, attempts FROM outbox ORDER BY id"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [OutboxBatch(*r) for r in self.db.execute(sql)]
-
-    def outbox_ack(self, batch_id: int) -> None:
-        self.db.execute("DELETE FROM outbox WHERE id=?", (batch_id,))
-
-    def outbox_failed(self, batch_id: int, error: str) -> None:
-        self.db.execute(
-            "UPDATE outbox SET attempts=attempts+1, last_error=? WHERE id=?",
-            (error[:500], batch_id),
-        )
-
-    def outbox_stats(self) -> dict[str, Any]:
-        r = self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(n_points),0), MIN(created_at), MAX(attempts) FROM outbox"
-        ).fetchone()
-        err = self.db.execute(
-            "SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        return {
-            "batches": r[0],
-            "points": r[1],
-            "oldest": r[2],
-            "max_attempts": r[3] or 0,
-            "last_error": err[0] if err else None,
-        }
 
     # -- counters --------------------------------------------------------------
     def bump(self, name: str, by: int = 1) -> None:

@@ -58,8 +58,9 @@ def frame_to_lines(measurement: str, frame: pd.DataFrame, tags: Mapping[str, str
     for j in range(k):
         values[j] = pd.to_numeric(frame.iloc[:, j], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(values)
-    texts = [_field_texts(escape_key(col) + "=", values[j], ok[j])
-             for j, col in enumerate(frame.columns)]
+    texts = [
+        _field_texts(escape_key(col) + "=", values[j], ok[j]) for j, col in enumerate(frame.columns)
+    ]
     stamps = np.array(list(map(" %d".__mod__, to_ms(frame.index).tolist())), dtype=object)
     head = series_key(measurement, tags) + " "
     out = np.empty(n, dtype=object)
@@ -101,8 +102,9 @@ def _row_patterns(ok: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
     if packed.shape[0] <= 8:  # up to 64 fields: one integer key per row
         keys = np.zeros((8, n), np.uint8)
         keys[: packed.shape[0]] = packed
-        inv = np.unique(np.ascontiguousarray(keys.T).view(np.uint64).ravel(),
-                        return_inverse=True)[1]
+        inv = np.unique(np.ascontiguousarray(keys.T).view(np.uint64).ravel(), return_inverse=True)[
+            1
+        ]
     else:
         inv = np.unique(packed.T, axis=0, return_inverse=True)[1]
     inv = inv.ravel()
@@ -110,7 +112,7 @@ def _row_patterns(ok: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
     bounds = np.cumsum(np.bincount(inv))
     out = []
     for p in range(len(bounds)):
-        rows = order[bounds[p - 1] if p else 0: bounds[p]]
+        rows = order[bounds[p - 1] if p else 0 : bounds[p]]
         cols = np.flatnonzero(ok[:, rows[0]]).tolist()
         out.append((cols, rows))
     return out

@@ -33,8 +33,9 @@ _SIG_BASE = "-0000-1000-8000-00805F9B34FB"
 def local_device(link: LocalLink, name: str, address: str) -> Device:
     """A bumble device on an in-process virtual controller attached to ``link``."""
     controller = Controller(name, link=link, public_address=address)
-    return Device(name=name, address=Address(address),
-                  host=Host(controller, AsyncPipeSink(controller)))
+    return Device(
+        name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
+    )
 
 
 def replay(frame: pd.DataFrame) -> Iterator[Any]:
@@ -106,8 +107,9 @@ class EmulatedSensor:
         long_ = b"".join(u.to_bytes() for u in self._uuids() if len(u.to_bytes()) == 16)
         if not long_:
             return b""
-        return bytes(AdvertisingData(
-            [(AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, long_)]))
+        return bytes(
+            AdvertisingData([(AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, long_)])
+        )
 
     def _uuids(self) -> list[gatt.UUID]:
         out = []
@@ -126,9 +128,12 @@ class EmulatedSensor:
 
     async def advertise(self) -> None:
         await self.device.start_advertising(
-            auto_restart=True, advertising_data=self.advertising_data(),
-            scan_response_data=self.scan_response_data(), advertising_interval_min=20.0,
-            advertising_interval_max=20.0)
+            auto_restart=True,
+            advertising_data=self.advertising_data(),
+            scan_response_data=self.scan_response_data(),
+            advertising_interval_min=20.0,
+            advertising_interval_max=20.0,
+        )
         self.advertising = True
 
     async def drop(self, off_s: float) -> None:

@@ -20,11 +20,17 @@ class HeartRateStrap(EmulatedSensor):
 
     def services(self) -> list[gatt.Service]:
         self._measurement = gatt.Characteristic(
-            uuids.sig_uuid128(uuids.HR_MEASUREMENT), gatt.Characteristic.Properties.NOTIFY,
-            gatt.Characteristic.Permissions(0), b"")
+            uuids.sig_uuid128(uuids.HR_MEASUREMENT),
+            gatt.Characteristic.Properties.NOTIFY,
+            gatt.Characteristic.Permissions(0),
+            b"",
+        )
         location = gatt.Characteristic(
-            uuids.sig_uuid128(uuids.BODY_SENSOR_LOCATION), gatt.Characteristic.Properties.READ,
-            gatt.Characteristic.READABLE, _CHEST)
+            uuids.sig_uuid128(uuids.BODY_SENSOR_LOCATION),
+            gatt.Characteristic.Properties.READ,
+            gatt.Characteristic.READABLE,
+            _CHEST,
+        )
         return [gatt.Service(uuids.sig_uuid128(uuids.HR_SERVICE), [self._measurement, location])]
 
     @property

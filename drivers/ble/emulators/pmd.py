@@ -25,15 +25,25 @@ from drivers.ble.pmd.control import SettingType as ST
 
 GYRO_FACTOR = 2000.0 / 32768.0
 _AVAILABLE = {
-    MT.ACC: {ST.SAMPLE_RATE: (52,), ST.RESOLUTION: (16,), ST.RANGE: (2, 4, 8, 16),
-             ST.CHANNELS: (3,)},
-    MT.GYRO: {ST.SAMPLE_RATE: (52,), ST.RESOLUTION: (16,), ST.RANGE: (250, 500, 1000, 2000),
-              ST.CHANNELS: (3,)},
+    MT.ACC: {
+        ST.SAMPLE_RATE: (52,),
+        ST.RESOLUTION: (16,),
+        ST.RANGE: (2, 4, 8, 16),
+        ST.CHANNELS: (3,),
+    },
+    MT.GYRO: {
+        ST.SAMPLE_RATE: (52,),
+        ST.RESOLUTION: (16,),
+        ST.RANGE: (250, 500, 1000, 2000),
+        ST.CHANNELS: (3,),
+    },
 }
 _FACTOR = {MT.ACC: 1.0, MT.GYRO: GYRO_FACTOR}
 _FRAME_TYPE = {MT.ACC: 1, MT.GYRO: 0}
-_COLUMNS = {MT.ACC: ("acc_x_g", "acc_y_g", "acc_z_g"),
-            MT.GYRO: ("gyr_x_dps", "gyr_y_dps", "gyr_z_dps")}
+_COLUMNS = {
+    MT.ACC: ("acc_x_g", "acc_y_g", "acc_z_g"),
+    MT.GYRO: ("gyr_x_dps", "gyr_y_dps", "gyr_z_dps"),
+}
 
 
 class PolarImuPod(EmulatedSensor):
@@ -46,11 +56,19 @@ class PolarImuPod(EmulatedSensor):
 
     advertised_uuids = (uuids.PMD_SERVICE,)
 
-    def __init__(self, device: Any, speedup: float = 1.0, keep_sent: bool = False,
-                 samples_per_frame: int = 10, sample_rate_hz: int = 52) -> None:
+    def __init__(
+        self,
+        device: Any,
+        speedup: float = 1.0,
+        keep_sent: bool = False,
+        samples_per_frame: int = 10,
+        sample_rate_hz: int = 52,
+    ) -> None:
         self.samples_per_frame = samples_per_frame
-        self.available = {kind: {**settings, ST.SAMPLE_RATE: (int(sample_rate_hz),)}
-                          for kind, settings in _AVAILABLE.items()}
+        self.available = {
+            kind: {**settings, ST.SAMPLE_RATE: (int(sample_rate_hz),)}
+            for kind, settings in _AVAILABLE.items()
+        }
         self.active: set[MT] = set()
         self.clock0_ns = time.time_ns() - pmd.POLAR_EPOCH_UNIX_NS
         self._buffers: dict[MT, list[tuple[int, tuple[int, int, int]]]] = {MT.ACC: [], MT.GYRO: []}
@@ -59,11 +77,14 @@ class PolarImuPod(EmulatedSensor):
     def services(self) -> list[gatt.Service]:
         props = gatt.Characteristic.Properties
         self._cp = gatt.Characteristic(
-            uuids.PMD_CONTROL_POINT, props.READ | props.WRITE | props.INDICATE | props.NOTIFY,
+            uuids.PMD_CONTROL_POINT,
+            props.READ | props.WRITE | props.INDICATE | props.NOTIFY,
             gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE,
-            gatt.CharacteristicValue(read=self._read_feature, write=self._on_write))
-        self._data = gatt.Characteristic(uuids.PMD_DATA, props.NOTIFY,
-                                         gatt.Characteristic.Permissions(0), b"")
+            gatt.CharacteristicValue(read=self._read_feature, write=self._on_write),
+        )
+        self._data = gatt.Characteristic(
+            uuids.PMD_DATA, props.NOTIFY, gatt.Characteristic.Permissions(0), b""
+        )
         return [gatt.Service(uuids.PMD_SERVICE, [self._cp, self._data])]
 
     @property
@@ -76,7 +97,8 @@ class PolarImuPod(EmulatedSensor):
     def _on_write(self, connection: Any, value: bytes) -> None:
         response = self.handle_request(bytes(value))
         asyncio.get_running_loop().create_task(
-            self.device.notify_subscriber(connection, self._cp, response))
+            self.device.notify_subscriber(connection, self._cp, response)
+        )
 
     def handle_request(self, value: bytes) -> bytes:
         """Apply a control point request and return the response notification."""
@@ -89,10 +111,13 @@ class PolarImuPod(EmulatedSensor):
         except ValueError:
             kind = None
         if kind not in self.available:
-            return pmd.build_response(req.op, req.measurement_type,
-                                      pmd.Status.INVALID_MEASUREMENT_TYPE)
+            return pmd.build_response(
+                req.op, req.measurement_type, pmd.Status.INVALID_MEASUREMENT_TYPE
+            )
         if req.op is pmd.ControlOp.GET_SETTINGS:
-            return pmd.build_response(req.op, kind, parameters=pmd.build_settings(self.available[kind]))
+            return pmd.build_response(
+                req.op, kind, parameters=pmd.build_settings(self.available[kind])
+            )
         if req.op is pmd.ControlOp.START:
             return self._start(kind, req.settings)
         self.active.discard(kind)

@@ -20,17 +20,26 @@ class FootPod(EmulatedSensor):
 
     def services(self) -> list[gatt.Service]:
         self._measurement = gatt.Characteristic(
-            uuids.sig_uuid128(uuids.RSC_MEASUREMENT), gatt.Characteristic.Properties.NOTIFY,
-            gatt.Characteristic.Permissions(0), b"")
+            uuids.sig_uuid128(uuids.RSC_MEASUREMENT),
+            gatt.Characteristic.Properties.NOTIFY,
+            gatt.Characteristic.Permissions(0),
+            b"",
+        )
         feature = rsc.RscFeature(True, True, True, False, False)
         chars = [
             self._measurement,
-            gatt.Characteristic(uuids.sig_uuid128(uuids.RSC_FEATURE),
-                                gatt.Characteristic.Properties.READ,
-                                gatt.Characteristic.READABLE, rsc.build_feature(feature)),
-            gatt.Characteristic(uuids.sig_uuid128(uuids.SENSOR_LOCATION),
-                                gatt.Characteristic.Properties.READ,
-                                gatt.Characteristic.READABLE, _FOOT),
+            gatt.Characteristic(
+                uuids.sig_uuid128(uuids.RSC_FEATURE),
+                gatt.Characteristic.Properties.READ,
+                gatt.Characteristic.READABLE,
+                rsc.build_feature(feature),
+            ),
+            gatt.Characteristic(
+                uuids.sig_uuid128(uuids.SENSOR_LOCATION),
+                gatt.Characteristic.Properties.READ,
+                gatt.Characteristic.READABLE,
+                _FOOT,
+            ),
         ]
         return [gatt.Service(uuids.sig_uuid128(uuids.RSC_SERVICE), chars)]
 
@@ -40,9 +49,12 @@ class FootPod(EmulatedSensor):
 
     def encode(self, sample: Any) -> bytes:
         return rsc.build_measurement(
-            float(sample.speed_mps), int(round(sample.cadence_spm)),
-            _opt(getattr(sample, "stride_m", None)), _opt(getattr(sample, "distance_m", None)),
-            running=bool(getattr(sample, "running", True)))
+            float(sample.speed_mps),
+            int(round(sample.cadence_spm)),
+            _opt(getattr(sample, "stride_m", None)),
+            _opt(getattr(sample, "distance_m", None)),
+            running=bool(getattr(sample, "running", True)),
+        )
 
 
 def _opt(value: Any) -> float | None:

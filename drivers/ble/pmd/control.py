@@ -90,8 +90,10 @@ def parse_settings(data: bytes) -> Settings:
         offset += 2
         if offset + count * size > len(data):
             raise ParseError(f"PMD settings: {kind.name} values truncated")
-        out[kind] = tuple(_decode_setting(kind, data[offset + i * size : offset + (i + 1) * size])
-                          for i in range(count))
+        out[kind] = tuple(
+            _decode_setting(kind, data[offset + i * size : offset + (i + 1) * size])
+            for i in range(count)
+        )
         offset += count * size
     return out
 
@@ -150,8 +152,9 @@ class ControlResponse:
         return parse_settings(self.parameters)
 
 
-def build_request(op: ControlOp, measurement_type: int,
-                  settings: dict[SettingType, float] | None = None) -> bytes:
+def build_request(
+    op: ControlOp, measurement_type: int, settings: dict[SettingType, float] | None = None
+) -> bytes:
     """Encode a control point request; the sensor picks FACTOR, so it is never sent."""
     body = {k: v for k, v in (settings or {}).items() if k != SettingType.FACTOR}
     return bytes([ControlOp(op), measurement_type]) + build_settings(body)
@@ -166,12 +169,21 @@ def parse_request(data: bytes) -> ControlRequest:
         op = ControlOp(data[0])
     except ValueError:
         raise ParseError(f"PMD request: unsupported op {data[0]}") from None
-    return ControlRequest(op=op, measurement_type=data[1] & 0x3F, offline=bool(data[1] & _OFFLINE),
-                          settings=parse_settings(data[2:]))
+    return ControlRequest(
+        op=op,
+        measurement_type=data[1] & 0x3F,
+        offline=bool(data[1] & _OFFLINE),
+        settings=parse_settings(data[2:]),
+    )
 
 
-def build_response(op: int, measurement_type: int, status: int = Status.SUCCESS,
-                   parameters: bytes = b"", more: bool = False) -> bytes:
+def build_response(
+    op: int,
+    measurement_type: int,
+    status: int = Status.SUCCESS,
+    parameters: bytes = b"",
+    more: bool = False,
+) -> bytes:
     """Encode a control point response notification."""
     return bytes([RESPONSE_CODE, op, measurement_type, status, int(more)]) + bytes(parameters)
 
@@ -182,9 +194,13 @@ def parse_response(data: bytes) -> ControlResponse:
     if len(data) < 4 or data[0] != RESPONSE_CODE:
         raise ParseError(f"not a PMD control point response: {data.hex()}")
     ok = data[3] == Status.SUCCESS
-    return ControlResponse(op=data[1], measurement_type=data[2], status=data[3],
-                           more=ok and len(data) > 4 and data[4] != 0,
-                           parameters=data[5:] if ok else b"")
+    return ControlResponse(
+        op=data[1],
+        measurement_type=data[2],
+        status=data[3],
+        more=ok and len(data) > 4 and data[4] != 0,
+        parameters=data[5:] if ok else b"",
+    )
 
 
 def parse_feature(data: bytes) -> frozenset[MeasurementType]:

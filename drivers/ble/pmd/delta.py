@@ -33,10 +33,13 @@ def decode(content: bytes, channels: int, resolution: int) -> np.ndarray:
     ref_bytes = (resolution + 7) // 8
     offset = channels * ref_bytes
     if len(content) < offset:
-        raise ParseError(f"PMD delta frame: reference sample needs {offset} bytes, "
-                         f"got {len(content)}")
-    ref = [int.from_bytes(content[i * ref_bytes:(i + 1) * ref_bytes], "little", signed=True)
-           for i in range(channels)]
+        raise ParseError(
+            f"PMD delta frame: reference sample needs {offset} bytes, got {len(content)}"
+        )
+    ref = [
+        int.from_bytes(content[i * ref_bytes : (i + 1) * ref_bytes], "little", signed=True)
+        for i in range(channels)
+    ]
     rows = [np.asarray([ref], dtype=np.int64)]
     while offset < len(content):
         if offset + 2 > len(content):
@@ -47,9 +50,10 @@ def decode(content: bytes, channels: int, resolution: int) -> np.ndarray:
             raise ParseError(f"PMD delta frame: impossible delta width {width}")
         n_bytes = (width * count * channels + 7) // 8
         if offset + n_bytes > len(content):
-            raise ParseError(f"PMD delta frame: block needs {n_bytes} bytes, "
-                             f"{len(content) - offset} left")
-        rows.append(_unpack(content[offset:offset + n_bytes], width, count, channels))
+            raise ParseError(
+                f"PMD delta frame: block needs {n_bytes} bytes, {len(content) - offset} left"
+            )
+        rows.append(_unpack(content[offset : offset + n_bytes], width, count, channels))
         offset += n_bytes
     deltas = np.concatenate(rows, axis=0)
     return np.cumsum(deltas, axis=0)
@@ -78,7 +82,7 @@ def encode(samples: np.ndarray, resolution: int = 16, block: int = 0xFF) -> byte
     if resolution >= _MAX_WIDTH:  # 32-bit patterns: deltas wrap modulo 2**32, as in the SDK
         deltas = (deltas + (1 << 31)) % (1 << 32) - (1 << 31)
     for start in range(0, len(deltas), block):
-        chunk = deltas[start:start + block]
+        chunk = deltas[start : start + block]
         width = _width(chunk)
         out += bytes([width, len(chunk)])
         out += _pack(chunk, width)

@@ -32,13 +32,13 @@ COMPRESSED = 0x80
 # (measurement, frame type, compressed) -> (kind, bits per value, scale to output unit)
 # kind "int": signed integers; "float": float32 bit patterns. ACC out in g, GYRO in deg/s.
 _LAYOUTS: dict[tuple[int, int, bool], tuple[str, int, float]] = {
-    (MeasurementType.ACC, 0, False): ("int", 8, 1e-3),     # mG, no factor (AccData raw 0)
-    (MeasurementType.ACC, 1, False): ("int", 16, 1e-3),    # mG (AccData raw 1)
-    (MeasurementType.ACC, 2, False): ("int", 24, 1e-3),    # mG (AccData raw 2)
-    (MeasurementType.ACC, 0, True): ("int", 16, 1.0),      # g x factor (AccData compressed 0)
-    (MeasurementType.ACC, 1, True): ("int", 16, 1e-3),     # mG x factor (compressed 1)
-    (MeasurementType.GYRO, 0, True): ("int", 16, 1.0),     # deg/s x factor (GyrData 0)
-    (MeasurementType.GYRO, 1, True): ("float", 32, 1.0),   # float32 deg/s x factor (GyrData 1)
+    (MeasurementType.ACC, 0, False): ("int", 8, 1e-3),  # mG, no factor (AccData raw 0)
+    (MeasurementType.ACC, 1, False): ("int", 16, 1e-3),  # mG (AccData raw 1)
+    (MeasurementType.ACC, 2, False): ("int", 24, 1e-3),  # mG (AccData raw 2)
+    (MeasurementType.ACC, 0, True): ("int", 16, 1.0),  # g x factor (AccData compressed 0)
+    (MeasurementType.ACC, 1, True): ("int", 16, 1e-3),  # mG x factor (compressed 1)
+    (MeasurementType.GYRO, 0, True): ("int", 16, 1.0),  # deg/s x factor (GyrData 0)
+    (MeasurementType.GYRO, 1, True): ("float", 32, 1.0),  # float32 deg/s x factor (GyrData 1)
 }
 UNITS = {MeasurementType.ACC: "g", MeasurementType.GYRO: "dps"}
 
@@ -78,16 +78,24 @@ def parse_header(data: bytes) -> FrameHeader:
     """Parse the frame header; :class:`ParseError` if shorter than 10 bytes."""
     if len(data) < HEADER_SIZE:
         raise ParseError(f"PMD frame needs at least {HEADER_SIZE} bytes, got {len(data)}")
-    return FrameHeader(measurement_type=data[0] & 0x3F,
-                       timestamp_ns=struct.unpack_from("<Q", data, 1)[0],
-                       frame_type=data[9] & 0x7F, compressed=bool(data[9] & COMPRESSED))
+    return FrameHeader(
+        measurement_type=data[0] & 0x3F,
+        timestamp_ns=struct.unpack_from("<Q", data, 1)[0],
+        frame_type=data[9] & 0x7F,
+        compressed=bool(data[9] & COMPRESSED),
+    )
 
 
-def build_frame(measurement_type: int, timestamp_ns: int, frame_type: int, compressed: bool,
-                content: bytes) -> bytes:
+def build_frame(
+    measurement_type: int, timestamp_ns: int, frame_type: int, compressed: bool, content: bytes
+) -> bytes:
     """Encode a data frame from its header fields and content."""
-    return (bytes([measurement_type]) + struct.pack("<Q", timestamp_ns)
-            + bytes([frame_type | (COMPRESSED if compressed else 0)]) + bytes(content))
+    return (
+        bytes([measurement_type])
+        + struct.pack("<Q", timestamp_ns)
+        + bytes([frame_type | (COMPRESSED if compressed else 0)])
+        + bytes(content)
+    )
 
 
 def decode_values(header: FrameHeader, content: bytes, factor: float = 1.0) -> np.ndarray:
@@ -116,8 +124,9 @@ def _raw(content: bytes, size: int) -> np.ndarray:
     return np.frombuffer(content, dtype={1: "<i1", 2: "<i2"}[size]).astype(np.int64).reshape(-1, 3)
 
 
-def sample_times(timestamp_ns: int, n: int, previous_ns: int = 0,
-                 sample_rate_hz: float = 0.0) -> np.ndarray:
+def sample_times(
+    timestamp_ns: int, n: int, previous_ns: int = 0, sample_rate_hz: float = 0.0
+) -> np.ndarray:
     """Spread a frame timestamp (of its last sample) over ``n`` samples (PmdTimeStampUtils).
 
     Uses the previous frame's timestamp when there is one and it is earlier, otherwise
@@ -137,8 +146,9 @@ def sample_times(timestamp_ns: int, n: int, previous_ns: int = 0,
     return t
 
 
-def parse_frame(data: bytes, previous_ns: int = 0, factor: float = 1.0,
-                sample_rate_hz: float = 0.0) -> PmdFrame:
+def parse_frame(
+    data: bytes, previous_ns: int = 0, factor: float = 1.0, sample_rate_hz: float = 0.0
+) -> PmdFrame:
     """Parse one ACC or GYRO data frame notification (pure; see :class:`PmdDecoder`)."""
     data = bytes(data)
     header = parse_header(data)
@@ -175,5 +185,6 @@ class PmdDecoder:
         previous = self.previous_ns.get(key, 0)
         self.previous_ns[key] = header.timestamp_ns
         mt = header.measurement_type
-        return parse_frame(data, previous, self.factor.get(mt, 1.0),
-                           self.sample_rate_hz.get(mt, 0.0))
+        return parse_frame(
+            data, previous, self.factor.get(mt, 1.0), self.sample_rate_hz.get(mt, 0.0)
+        )
