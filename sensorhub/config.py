@@ -1,39 +1,99 @@
-"""Configuration: a TOML file plus environment variables (which win).
+"""Configuration: one object, parsed and validated once, from a TOML file and ``SENSORHUB_*``.
 
 Lookup order for the file: ``--config`` option, ``$SENSORHUB_CONFIG``,
-``$SENSORHUB_HOME/config.toml``. Everything has a default, so no file is needed.
-See docs/configuration.md for every key.
+``$SENSORHUB_HOME/config.toml``. Everything has a default, so no file is needed; a file
+named explicitly (``--config`` or ``$SENSORHUB_CONFIG``) must exist. Every key is checked
+when the file is loaded: an unknown key, a value of the wrong type or out of range gives one
+:class:`ConfigError` line naming the key, the value and what was expected. See
+docs/configuration.md for every key.
+
+The lists of allowed values come from the registries that own them: load methods from
+:mod:`sensorhub.load`, BLE sensor kinds from :data:`drivers.ble.SERVICES`, IMU placements from
+:data:`sensorhub.gait.DETECTORS`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field
+import zoneinfo
+from dataclasses import field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-LOAD_METHODS = ("trimp", "srpe", "duration")
+from pydantic import ConfigDict, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic.dataclasses import dataclass
+
+from drivers.ble import SERVICES as BLE_SERVICES
+
+from .load.session import LOAD_METHODS
+
+_STRICT = ConfigDict(extra="forbid")
+# An athlete id is a tag value in InfluxDB and a word on the command line: lower-case letters,
+# digits and ``._-``, starting with a letter or digit (no spaces, commas, quotes or newlines).
+ATHLETE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class ConfigError(ValueError):
     """The configuration file is unreadable or holds an invalid value."""
 
 
-@dataclass
+def check_athlete_id(value: str) -> str:
+    """``value`` lower-cased when it is a valid athlete id; ConfigError naming it otherwise."""
+    norm = str(value).strip().lower()
+    if not ATHLETE_ID.match(norm):
+        raise ConfigError(
+            f"athlete id {value!r} is not valid: use 1-64 letters, digits, '.', '_' or '-'"
+        )
+    return norm
+
+
+def _athlete_id(v: str) -> str:
+    try:
+        return check_athlete_id(v)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+@dataclass(config=_STRICT)
 class Athlete:
     """One athlete: who they are for load computation, and which devices are theirs."""
 
     id: str
     name: str = ""
-    sex: str = "male"  # for Banister TRIMP weighting: "male" | "female"
+    sex: Literal["male", "female"] = "male"  # Banister TRIMP weighting
     hr_rest: float | None = None  # bpm
     hr_max: float | None = None  # bpm
     tz: str = "UTC"  # calendar days for daily load are counted in this zone
     devices: list[str] = field(default_factory=list)  # FIT serial numbers, BLE addresses
 
+    _id = field_validator("id")(classmethod(lambda cls, v: _athlete_id(v)))
 
-@dataclass
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (e.g. 'Europe/Madrid')") from None
+        return v
+
+    @field_validator("hr_rest", "hr_max")
+    @classmethod
+    def _bpm(cls, v: float | None) -> float | None:
+        if v is not None and not 20 <= v <= 250:
+            raise ValueError(f"{v} bpm is not a plausible heart rate (20-250)")
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> Athlete:
+        if self.hr_rest is not None and self.hr_max is not None and self.hr_max <= self.hr_rest:
+            raise ValueError(f"hr_max ({self.hr_max}) must be above hr_rest ({self.hr_rest})")
+        return self
+
+
+@dataclass(config=_STRICT)
 class InfluxConfig:
     """Where line protocol goes: the v1 ``/write`` endpoint of InfluxDB 1.x, 2.x or 3.x."""
 
@@ -45,21 +105,174 @@ class InfluxConfig:
     batch_points: int = 5000
     timeout_s: float = 10.0
 
+    @field_validator("batch_points")
+    @classmethod
+    def _batch(cls, v: int) -> int:
+        if not 1 <= v <= 1_000_000:
+            raise ValueError("must be between 1 and 1000000")
+        return v
+
+    @field_validator("timeout_s")
+    @classmethod
+    def _timeout(cls, v: float) -> float:
+        if not 0 < v <= 3600:
+            raise ValueError("must be above 0 and at most 3600 seconds")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("must start with http:// or https:// and name a host")
+        return v.rstrip("/")
+
     @property
     def enabled(self) -> bool:
         return bool(self.url)
 
 
-@dataclass
+@dataclass(config=_STRICT)
+class LoadConfig:
+    """How session load is computed (see docs/science.md)."""
+
+    primary: str = "trimp"
+
+    @field_validator("primary")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        if v not in LOAD_METHODS:
+            raise ValueError(f"must be one of {', '.join(LOAD_METHODS)}")
+        return v
+
+
+@dataclass(config=_STRICT)
+class FitConfig:
+    """Choices made when FIT records are normalised."""
+
+    # power: "auto" prefers a dedicated sensor's developer field (Stryd) over the watch's own
+    power_source: Literal["auto", "native", "developer"] = "auto"
+
+
+@dataclass(config=_STRICT)
+class BleDevice:
+    """One ``[[ble_devices]]`` row: a live sensor to collect from."""
+
+    kind: str  # a key of drivers.ble.SERVICES: rsc | hr | pmd
+    address: str = ""
+    name: str = ""
+    athlete: str = ""  # empty: the default athlete
+    placement: str = ""  # e.g. left_shank, sacrum, chest
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in BLE_SERVICES:
+            raise ValueError(f"must be one of {', '.join(BLE_SERVICES)}")
+        return v
+
+    @field_validator("athlete")
+    @classmethod
+    def _athlete(cls, v: str) -> str:
+        return _athlete_id(v) if v else v
+
+    @model_validator(mode="after")
+    def _named(self) -> BleDevice:
+        if not (self.address or self.name):
+            raise ValueError("needs an address or a name")
+        return self
+
+    @property
+    def match(self) -> str:
+        return self.address or self.name
+
+
+@dataclass(config=_STRICT)
+class AlertConfig:
+    """Thresholds of every alert rule (docs/alerts.md); ``*_clear`` values give the
+    hysteresis: an alert stays open until the value is back on the calm side of its clear level.
+
+    The ACWR levels are conventional reference bands for load change, not injury-risk
+    zones (Impellizzeri et al. 2020).
+    """
+
+    enabled: bool = True
+    # load (day rules)
+    acwr_field: Literal["acwr_rac", "acwr_rau", "acwr_ewma"] = "acwr_rac"
+    acwr_max: float = 1.5  # ratio; a conventional upper reference level for load change
+    acwr_clear: float = 1.3  # back inside the conventional 0.8–1.3 band
+    week_increase_max_pct: float = 30.0  # 7-day load vs the 7 days before, %
+    week_increase_clear_pct: float = 10.0
+    week_min_load: float = 1.0  # AU; the previous week must have had some load
+    monotony_max: float = 2.0  # Foster 1998
+    monotony_clear: float = 1.8
+    # asymmetry (session rules)
+    si_z_max: float = 2.0  # |z| of session gct_si_pct vs the athlete's previous sessions
+    si_z_clear: float = 1.5
+    si_baseline_sessions: int = 10  # rolling baseline: at most this many previous sessions
+    si_baseline_min: int = 5  # no z-score before this many
+    # SD floor (SI percentage points) so a very steady athlete's z is not inflated by a tiny SD
+    si_sd_floor_pct: float = 1.0
+    balance_low_pct: float = 48.0  # absolute GCT balance band, % left
+    balance_high_pct: float = 52.0
+    balance_clear_margin_pct: float = 0.5  # clears inside [low + m, high - m]
+    # wellbeing
+    pain_min: float = 4.0  # pain (0–10) at or above this alerts
+    # delivery
+    webhook_url: str = ""
+    webhook_timeout_s: float = 5.0
+    webhook_max_attempts: int = 50
+    notify_max_age_h: float = 72.0  # older events (backfills) are stored but not pushed; 0: all
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlertConfig:
+        if self.si_baseline_min < 2 or self.si_baseline_sessions < self.si_baseline_min:
+            raise ValueError("need 2 <= si_baseline_min <= si_baseline_sessions")
+        if self.balance_low_pct >= self.balance_high_pct:
+            raise ValueError("balance_low_pct must be below balance_high_pct")
+        if not 0 <= self.pain_min <= 10:
+            raise ValueError("pain_min must be between 0 and 10")
+        return self
+
+
+@dataclass(config=_STRICT)
+class FileConfig:
+    """The TOML file's shape: every key sensorhub knows (anything else is an error)."""
+
+    default_athlete: str = "default"
+    load: LoadConfig = field(default_factory=LoadConfig)
+    influx: InfluxConfig = field(default_factory=InfluxConfig)
+    alerts: AlertConfig = field(default_factory=AlertConfig)
+    fit: FitConfig = field(default_factory=FitConfig)
+    athletes: list[Athlete] = field(default_factory=list)
+    ble_devices: list[BleDevice] = field(default_factory=list)
+
+    _default = field_validator("default_athlete")(classmethod(lambda cls, v: _athlete_id(v)))
+
+    @model_validator(mode="after")
+    def _unique(self) -> FileConfig:
+        ids = [a.id for a in self.athletes]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"athlete id {dup[0]!r} is configured twice")
+        return self
+
+
+_FILE = TypeAdapter(FileConfig)
+
+
+@dataclass(config=ConfigDict(arbitrary_types_allowed=True))
 class Config:
+    """Everything sensorhub is configured with; build it with :func:`load_config`."""
+
     home: Path
     influx: InfluxConfig = field(default_factory=InfluxConfig)
     athletes: list[Athlete] = field(default_factory=list)
     default_athlete: str = "default"
-    load_primary: str = "trimp"
+    load: LoadConfig = field(default_factory=LoadConfig)
+    alerts: AlertConfig = field(default_factory=AlertConfig)
+    fit: FitConfig = field(default_factory=FitConfig)
+    ble_devices: list[BleDevice] = field(default_factory=list)
     source_path: Path | None = None
-    # live BLE sensors ([[ble_devices]]): address or name, athlete, kind, placement
-    ble_devices: list[dict[str, str]] = field(default_factory=list)
 
     def athlete(self, athlete_id: str) -> Athlete:
         """The athlete with this id (a bare default one when not configured)."""
@@ -77,6 +290,10 @@ class Config:
         return None
 
     @property
+    def load_primary(self) -> str:
+        return self.load.primary
+
+    @property
     def journal_path(self) -> Path:
         return self.home / "journal.sqlite"
 
@@ -89,63 +306,78 @@ def default_home() -> Path:
 
 
 def load_config(path: str | Path | None = None, home: str | Path | None = None) -> Config:
-    """Read the config file (if any) and apply ``SENSORHUB_*`` environment overrides."""
+    """Read and validate the config file (if any) and apply ``SENSORHUB_*`` overrides."""
     home_path = Path(home).expanduser() if home else default_home()
-    path = path or os.environ.get("SENSORHUB_CONFIG") or home_path / "config.toml"
-    path = Path(path)
+    named = path or os.environ.get("SENSORHUB_CONFIG")
+    file = Path(named) if named else home_path / "config.toml"
+    if named and not file.is_file():
+        raise ConfigError(f"{file}: no such config file")
     raw: dict[str, Any] = {}
-    if path.exists():
+    if file.is_file():
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-    cfg = Config(home=home_path, source_path=path if path.exists() else None)
-    cfg.influx = _influx(raw.get("influx", {}))
-    cfg.athletes = [_athlete(a) for a in raw.get("athletes", [])]
-    cfg.default_athlete = str(raw.get("default_athlete", "default"))
-    cfg.load_primary = str(raw.get("load", {}).get("primary", "trimp"))
-    cfg.ble_devices = [_ble_device(d) for d in raw.get("ble_devices", [])]
-    if cfg.load_primary not in LOAD_METHODS:
-        raise ConfigError(f"load.primary must be one of {LOAD_METHODS}, not {cfg.load_primary!r}")
-    return cfg
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{file}: {exc}") from None
+    raw = _with_env(raw)
+    try:
+        fc = _FILE.validate_python(raw)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"{file if file.is_file() else 'environment'}: {_first_error(exc)}"
+        ) from None
+    values = {f.name: getattr(fc, f.name) for f in fields(FileConfig)}
+    return Config(home=home_path, source_path=file if file.is_file() else None, **values)
 
 
-def _influx(raw: dict[str, Any]) -> InfluxConfig:
-    ic = InfluxConfig(**{k: v for k, v in raw.items() if k in InfluxConfig.__dataclass_fields__})
-    env = os.environ
-    ic.url = env.get("SENSORHUB_INFLUX_URL", ic.url).rstrip("/")
-    ic.database = env.get("SENSORHUB_INFLUX_DB", ic.database)
-    ic.token = env.get("SENSORHUB_INFLUX_TOKEN", ic.token)
-    ic.username = env.get("SENSORHUB_INFLUX_USER", ic.username)
-    ic.password = env.get("SENSORHUB_INFLUX_PASSWORD", ic.password)
-    return ic
+def parse_alert_config(raw: dict[str, Any]) -> AlertConfig:
+    """An ``[alerts]`` table on its own (tests, tools); ConfigError on a bad key or value."""
+    try:
+        return TypeAdapter(AlertConfig).validate_python(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"alerts: {_first_error(exc)}") from None
 
 
-def _athlete(raw: dict[str, Any]) -> Athlete:
-    if "id" not in raw:
-        raise ConfigError(f"athlete without id: {raw}")
-    known = {k: v for k, v in raw.items() if k in Athlete.__dataclass_fields__}
-    known["devices"] = [str(d) for d in raw.get("devices", [])]
-    known["id"] = str(raw["id"])
-    a = Athlete(**known)
-    if a.sex not in ("male", "female"):
-        raise ConfigError(f"athlete {a.id}: sex must be 'male' or 'female'")
-    return a
+_ENV = {
+    ("influx", "url"): "SENSORHUB_INFLUX_URL",
+    ("influx", "database"): "SENSORHUB_INFLUX_DB",
+    ("influx", "token"): "SENSORHUB_INFLUX_TOKEN",
+    ("influx", "username"): "SENSORHUB_INFLUX_USER",
+    ("influx", "password"): "SENSORHUB_INFLUX_PASSWORD",
+    ("alerts", "webhook_url"): "SENSORHUB_ALERT_WEBHOOK_URL",
+}
 
 
-BLE_KINDS = ("rsc", "hr", "pmd")
+def _with_env(raw: dict[str, Any]) -> dict[str, Any]:
+    """Environment variables win over the file (strings only: secrets and addresses)."""
+    out = dict(raw)
+    for (table, key), var in _ENV.items():
+        if var in os.environ:
+            section = out.get(table, {})
+            if isinstance(section, dict):
+                out[table] = {**section, key: os.environ[var]}
+    return out
 
 
-def _ble_device(raw: dict[str, Any]) -> dict[str, str]:
-    """One ``[[ble_devices]]`` row: ``address`` or ``name``, ``athlete``, ``kind``, ``placement``."""
-    row = {
-        k: str(v)
-        for k, v in raw.items()
-        if k in ("address", "name", "athlete", "kind", "placement")
-    }
-    if not (row.get("address") or row.get("name")):
-        raise ConfigError(f"ble_devices entry needs an address or a name: {raw}")
-    if row.get("kind") not in BLE_KINDS:
-        raise ConfigError(f"ble_devices entry kind must be one of {BLE_KINDS}: {raw}")
-    row.setdefault("athlete", "")
-    return row
+def _first_error(exc: ValidationError) -> str:
+    """``key.path = value: what was expected`` for the first problem pydantic found."""
+    e = exc.errors(include_url=False)[0]
+    loc = _with_index(e["loc"])
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        return f"unknown key {loc!r}"
+    if e["type"] == "missing":
+        return f"{loc}: required"
+    value = e.get("input")
+    shown = f" = {value!r}" if not isinstance(value, dict | list) else ""
+    return f"{loc}{shown}: {msg}"
+
+
+def _with_index(loc: tuple) -> str:
+    """('athletes', 0, 'hr_max') -> 'athletes[0].hr_max'."""
+    out = ""
+    for p in loc:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or "(top level)"

@@ -4,11 +4,18 @@ One :class:`SessionFrame` per FIT ``session`` message (multisport files give sev
 per-record frame ``run`` has a ``datetime64[ns, UTC]`` index named ``time`` and columns
 such as ``speed_mps``, ``hr_bpm``, ``cadence_spm``, ``gct_ms``... (docs/schema.md lists them).
 Unknown and unmapped FIT fields are kept in ``FitMessages``; only mapped ones reach ``run``.
+
+Device-relative times (FIT system time: a ``date_time`` below 0x10000000, seconds since the
+device powered on) are anchored to UTC here (:func:`time_anchor`); developer fields are
+converted with the units, scale and offset their ``field_description`` declares.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -18,9 +25,19 @@ from drivers.fit import FitMessages
 from .gait import balance, symmetry_index
 
 SEMICIRCLE_DEG = 180.0 / 2**31
+#: Sessions whose summary gets running dynamics and asymmetry (sensorhub.session).
 RUNNING_SPORTS = {"running", "walking", "hiking", "training", "generic"}
+#: Sports whose FIT ``cadence`` counts strides (one foot) per minute: the FIT profile gives
+#: ``total_strides`` (session/lap ``total_cycles`` subfield) for running and walking only;
+#: every other sport's cadence is cycles/min ("rpm") and stays ``cadence_rpm``.
+STRIDE_CADENCE_SPORTS = {"running", "walking"}
 # Timestamps outside this range are device clock faults, not data (FIT epoch is 1989-12-31).
 PLAUSIBLE_FROM = pd.Timestamp("1995-01-01", tz="UTC")
+FIT_EPOCH = pd.Timestamp("1989-12-31", tz="UTC")
+#: FIT date_time values below this are system time (seconds since power-on), not dates.
+SYSTEM_TIME_MAX = 0x10000000
+
+PowerSource = Literal["auto", "native", "developer"]
 
 # (FIT record field, our column, factor) — first present source wins for a column.
 NATIVE_FIELDS: list[tuple[str, str, float]] = [
@@ -43,34 +60,67 @@ NATIVE_FIELDS: list[tuple[str, str, float]] = [
     ("position_long", "lon_deg", SEMICIRCLE_DEG),
 ]
 
-# Developer fields that carry running dynamics, by field_description name.
-# Stryd (footpod data field), RunScribe ("GCT_L" style names from Scribe Labs' MIT Connect IQ
-# field, and the averaged "currContactTime" style). (name, column, factor); a native column wins.
-DEVELOPER_FIELDS: list[tuple[str, str, float]] = [
-    ("Power", "power_w", 1.0),
-    ("Form Power", "form_power_w", 1.0),
-    ("Air Power", "air_power_w", 1.0),
-    ("Leg Spring Stiffness", "lss_kn_m", 1.0),
-    ("Ground Time", "gct_ms", 1.0),
-    ("Vertical Oscillation", "vo_mm", 10.0),  # Stryd writes centimetres
-    ("GCT_L", "gct_left_ms", 1.0),
-    ("GCT_R", "gct_right_ms", 1.0),
-    ("IG_L", "impact_left_g", 1.0),
-    ("IG_R", "impact_right_g", 1.0),
-    ("BG_L", "braking_left_g", 1.0),
-    ("BG_R", "braking_right_g", 1.0),
-    ("P_L", "pronation_left_deg", 1.0),
-    ("P_R", "pronation_right_deg", 1.0),
-    ("FR_L", "flight_ratio_left_pct", 1.0),
-    ("FR_R", "flight_ratio_right_pct", 1.0),
-    ("FS_L", "footstrike_left", 1.0),
-    ("FS_R", "footstrike_right", 1.0),
-    ("currContactTime", "gct_ms", 1.0),
-    ("currImpactGs", "impact_g", 1.0),
-    ("currBrakingGs", "braking_g", 1.0),
-    ("currPronation", "pronation_deg", 1.0),
-    ("currPower", "power_w", 1.0),
+# Developer fields that carry running dynamics, by field_description name: Stryd (footpod
+# Connect IQ field), RunScribe ("GCT_L" style names from Scribe Labs' Connect IQ field, and
+# the averaged "currContactTime" style). A native column wins, except power (see
+# ``power_source``). Units come from the field_description (:data:`UNIT_FACTORS`).
+DEVELOPER_FIELDS: list[tuple[str, str]] = [
+    ("Power", "power_w"),
+    ("Form Power", "form_power_w"),
+    ("Air Power", "air_power_w"),
+    ("Leg Spring Stiffness", "lss_kn_m"),
+    ("Ground Time", "gct_ms"),
+    ("Vertical Oscillation", "vo_mm"),
+    ("GCT_L", "gct_left_ms"),
+    ("GCT_R", "gct_right_ms"),
+    ("IG_L", "impact_left_g"),
+    ("IG_R", "impact_right_g"),
+    ("BG_L", "braking_left_g"),
+    ("BG_R", "braking_right_g"),
+    ("P_L", "pronation_left_deg"),
+    ("P_R", "pronation_right_deg"),
+    ("FR_L", "flight_ratio_left_pct"),
+    ("FR_R", "flight_ratio_right_pct"),
+    ("FS_L", "footstrike_left"),
+    ("FS_R", "footstrike_right"),
+    ("currContactTime", "gct_ms"),
+    ("currImpactGs", "impact_g"),
+    ("currBrakingGs", "braking_g"),
+    ("currPronation", "pronation_deg"),
+    ("currPower", "power_w"),
 ]
+
+#: Column-name suffix → our unit; a developer field for such a column is converted from its
+#: declared units. Columns without a suffix here (``footstrike_left``) take the value as is.
+COLUMN_UNITS = {
+    "_ms": "ms",
+    "_mm": "mm",
+    "_w": "W",
+    "_kn_m": "kN/m",
+    "_g": "g",
+    "_deg": "deg",
+    "_pct": "%",
+}
+#: Our unit → {declared unit (lower case) → factor to multiply by}.
+UNIT_FACTORS: dict[str, dict[str, float]] = {
+    "mm": {
+        "mm": 1.0,
+        "millimeters": 1.0,
+        "millimetres": 1.0,
+        "cm": 10.0,
+        "centimeters": 10.0,
+        "centimetres": 10.0,
+        "m": 1000.0,
+        "meters": 1000.0,
+        "metres": 1000.0,
+    },
+    "ms": {"ms": 1.0, "milliseconds": 1.0, "s": 1000.0, "sec": 1000.0, "seconds": 1000.0},
+    "W": {"w": 1.0, "watt": 1.0, "watts": 1.0, "kw": 1000.0},
+    "kN/m": {"kn/m": 1.0, "n/m": 0.001},
+    "g": {"g": 1.0, "gs": 1.0, "g's": 1.0},
+    "deg": {"deg": 1.0, "degree": 1.0, "degrees": 1.0, "°": 1.0, "rad": 180.0 / math.pi},
+    "%": {"%": 1.0, "percent": 1.0, "pct": 1.0},
+}
 
 # Left/right column pairs whose asymmetry is summarised per session.
 LR_PAIRS = {
@@ -80,11 +130,18 @@ LR_PAIRS = {
     "pronation": ("pronation_left_deg", "pronation_right_deg"),
     "flight_ratio": ("flight_ratio_left_pct", "flight_ratio_right_pct"),
 }
+# Fields only Stryd's Connect IQ field writes: a developer app declaring one is Stryd.
+STRYD_ONLY = {"Form Power", "Air Power", "Leg Spring Stiffness"}
+STRYD_MANUFACTURER = 95  # FIT profile ``manufacturer``: stryd
 
 
 @dataclass
 class SessionFrame:
-    """One session of a file: its per-record frame and what the FIT session message says."""
+    """One session of a file: its per-record frame and what the FIT session message says.
+
+    ``power_source``: where ``run.power_w`` comes from — ``"native"`` (FIT ``power``),
+    ``"stryd"`` (Stryd's developer field), ``"developer"`` (another app's) or None.
+    """
 
     index: int
     sport: str
@@ -95,38 +152,409 @@ class SessionFrame:
     fit_summary: dict = field(default_factory=dict)
     duplicates_merged: int = 0
     warnings: list[str] = field(default_factory=list)
+    power_source: str | None = None
 
     @property
     def is_running(self) -> bool:
         return self.sport in RUNNING_SPORTS
 
 
-def running_frame(record: pd.DataFrame, running: bool = True) -> pd.DataFrame:
+# --- developer field descriptions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DevField:
+    """A developer field as its ``field_description`` declares it (FIT profile message 206).
+
+    Value in ``units`` = raw / ``scale`` − ``offset`` (the FIT scale/offset rule); ``app`` is
+    ``"stryd"`` when the declaring developer app is Stryd's, else ``"developer"``.
+    """
+
+    name: str
+    units: str = ""
+    scale: float = 1.0
+    offset: float = 0.0
+    app: str = "developer"
+
+
+def developer_fields(msgs: FitMessages) -> dict[str, DevField]:
+    """Developer field descriptions by name; a description for ``record`` (or for no
+    message in particular) wins over one of the same name for another message."""
+    fd = msgs.frame("field_description")
+    if fd.empty or "field_name" not in fd:
+        return {}
+    apps = _stryd_indexes(msgs, fd)
+    out: dict[str, tuple[bool, DevField]] = {}
+    for row in fd.to_dict("records"):
+        name = row.get("field_name")
+        if not isinstance(name, str):
+            continue
+        for_record = row.get("native_mesg_num") in (None, "record", 20) or _missing(
+            row.get("native_mesg_num")
+        )
+        if name in out and (out[name][0] or not for_record):
+            continue
+        units = row.get("units")
+        out[name] = (
+            for_record,
+            DevField(
+                name=name,
+                units=units.strip() if isinstance(units, str) else "",
+                scale=_number(row.get("scale"), 1.0) or 1.0,
+                offset=_number(row.get("offset"), 0.0),
+                app="stryd" if row.get("developer_data_index") in apps else "developer",
+            ),
+        )
+    return {k: v for k, (_, v) in out.items()}
+
+
+def _stryd_indexes(msgs: FitMessages, fd: pd.DataFrame) -> set:
+    """Developer data indexes that belong to Stryd: its manufacturer id in developer_data_id,
+    or a field only Stryd writes."""
+    out = set(fd.loc[fd["field_name"].isin(STRYD_ONLY), "developer_data_index"].dropna())
+    ids = msgs.frame("developer_data_id")
+    if "manufacturer_id" in ids and "developer_data_index" in ids:
+        stryd = ids["manufacturer_id"].isin([STRYD_MANUFACTURER, "stryd"])
+        out |= set(ids.loc[stryd, "developer_data_index"].dropna())
+    return out
+
+
+def _number(v: object, default: float) -> float:
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    return f if math.isfinite(f) else default
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def unit_factor(column: str, units: str) -> float | None:
+    """Factor from a declared unit to ``column``'s unit (1 for columns without a unit
+    suffix; None when the declared unit is not one of that quantity's)."""
+    ours = next((u for sfx, u in COLUMN_UNITS.items() if column.endswith(sfx)), None)
+    if ours is None:
+        return 1.0
+    return UNIT_FACTORS[ours].get(units.strip().lower())
+
+
+# --- the record frame --------------------------------------------------------------------------
+
+
+def running_frame(
+    record: pd.DataFrame,
+    running: bool = True,
+    *,
+    power_source: PowerSource = "auto",
+    developer: Mapping[str, DevField] | None = None,
+) -> pd.DataFrame:
     """Map FIT ``record`` columns to SI-named columns, indexed by UTC ``time``.
 
-    Cadence: FIT running cadence is strides/min per leg, so steps/min =
-    2 × (cadence + fractional_cadence) (FIT profile, ``record.cadence`` in "rpm"); for
-    other sports ``cadence_rpm`` is kept as recorded.
+    ``running``: the sport counts cadence in strides/min (:data:`STRIDE_CADENCE_SPORTS`),
+    so steps/min = 2 × (cadence + fractional_cadence) (FIT profile: ``record.cadence`` "rpm",
+    ``total_strides`` for running/walking); otherwise ``cadence_rpm`` is kept as recorded.
+    ``developer``: :func:`developer_fields` of the file; without it developer fields are left
+    out (their units are unknown). ``power_source`` (see :func:`map_record`) is in
+    ``attrs["power_source"]``. Record times must be absolute (see :func:`sessions`).
     """
+    out, source, _ = map_record(
+        record, running, power_source=power_source, developer=developer or {}
+    )
+    out.attrs["power_source"] = source
+    return out
+
+
+def map_record(
+    record: pd.DataFrame,
+    running: bool = True,
+    *,
+    power_source: PowerSource = "auto",
+    developer: Mapping[str, DevField],
+) -> tuple[pd.DataFrame, str | None, list[str]]:
+    """:func:`running_frame`'s work: ``(frame, power source, warnings)``.
+
+    ``power_source``: ``"auto"`` takes a developer power field (a dedicated sensor such as a
+    Stryd footpod) when it has values, else FIT ``power`` (often wrist-estimated);
+    ``"native"`` only FIT ``power``; ``"developer"`` only developer power.
+    """
+    if power_source not in ("auto", "native", "developer"):
+        raise ValueError(f"power_source must be auto, native or developer, not {power_source!r}")
     if record.empty or "timestamp" not in record:
-        return pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC", name="time"))
-    times = pd.to_datetime(record["timestamp"], utc=True, errors="coerce")
+        return pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC", name="time")), None, []
+    times = utc_times(record["timestamp"])
     out = pd.DataFrame(index=pd.DatetimeIndex(times, name="time").as_unit("ns"))
-    for src, col, factor in NATIVE_FIELDS + DEVELOPER_FIELDS:
-        if src in record and col not in out:
-            values = pd.to_numeric(record[src], errors="coerce").to_numpy(dtype=float)
-            if np.isfinite(values).any():
-                out[col] = values * factor
+    warnings: list[str] = []
+    dev = _developer_columns(record, developer, warnings)
+    for src, col, factor in NATIVE_FIELDS:
+        if col == "power_w" or src not in record or col in out:
+            continue
+        values = _numbers(record[src])
+        if np.isfinite(values).any():
+            out[col] = values * factor
+    for col, (values, _) in dev.items():
+        if col != "power_w" and col not in out:
+            out[col] = values
+    source = _choose_power(out, record, dev.get("power_w"), power_source)
     if "cadence" in record:
-        cad = pd.to_numeric(record["cadence"], errors="coerce").to_numpy(dtype=float)
+        cad = _numbers(record["cadence"])
         frac = record.get("fractional_cadence")
         if frac is not None:
-            cad = cad + np.nan_to_num(pd.to_numeric(frac, errors="coerce").to_numpy(dtype=float))
+            cad = cad + np.nan_to_num(_numbers(frac))
         if running:
             out["cadence_spm"] = 2.0 * cad
         else:
             out["cadence_rpm"] = cad
+    return out, source, warnings
+
+
+def _numbers(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+
+
+def _developer_columns(
+    record: pd.DataFrame, developer: Mapping[str, DevField], warnings: list[str]
+) -> dict[str, tuple[np.ndarray, str]]:
+    """``column → (values in the column's unit, app)`` for the mapped developer fields
+    present (first name wins per column)."""
+    out: dict[str, tuple[np.ndarray, str]] = {}
+    for name, col in DEVELOPER_FIELDS:
+        info = developer.get(name)
+        if col in out or name not in record or info is None:
+            continue
+        values = _numbers(record[name])
+        if not np.isfinite(values).any():
+            continue
+        factor = unit_factor(col, info.units or _default_unit(col))
+        if factor is None:
+            warnings.append(f"developer field {name!r} in unknown unit {info.units!r}: left out")
+            continue
+        if not info.units and factor is not None and _default_unit(col):
+            warnings.append(f"developer field {name!r} declares no unit: read as {col}")
+        out[col] = ((values / info.scale - info.offset) * factor, info.app)
     return out
+
+
+def _default_unit(col: str) -> str:
+    return next((u for sfx, u in COLUMN_UNITS.items() if col.endswith(sfx)), "")
+
+
+def _choose_power(
+    out: pd.DataFrame,
+    record: pd.DataFrame,
+    dev: tuple[np.ndarray, str] | None,
+    power_source: PowerSource,
+) -> str | None:
+    """Put ``power_w`` in ``out`` from the preferred source; returns that source's name."""
+    native = _numbers(record["power"]) if "power" in record else None
+    if native is not None and not np.isfinite(native).any():
+        native = None
+    if dev is not None and power_source in ("auto", "developer"):
+        out["power_w"] = dev[0]
+        return dev[1]
+    if native is not None and power_source in ("auto", "native"):
+        out["power_w"] = native
+        return "native"
+    return None
+
+
+# --- time ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """System time → UTC: FIT seconds = system seconds + ``offset_s``; ``source`` names
+    the message that gave it."""
+
+    offset_s: float
+    source: str
+
+
+def utc_times(values: pd.Series, anchor: Anchor | None = None) -> pd.Series:
+    """A decoded FIT ``date_time`` column as ``datetime64[ns, UTC]``: system times (ints
+    below 0x10000000) placed with ``anchor``, NaT without one."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    rel, absolute = _split_times(values)
+    secs = np.where(np.isnan(rel), absolute, rel + (anchor.offset_s if anchor else np.nan))
+    ns = np.full(len(secs), np.iinfo(np.int64).min)
+    ok = ~np.isnan(secs)
+    # whole milliseconds in integers: FIT seconds × 1e9 in a float would lose ~100 ns
+    ns[ok] = FIT_EPOCH.value + np.round(secs[ok] * 1e3).astype(np.int64) * 1_000_000
+    idx = pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC")
+    return pd.Series(idx, index=values.index, name=values.name)
+
+
+def _split_times(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(system seconds, absolute FIT seconds) per value, NaN where the value is not one."""
+    n = len(values)
+    rel, absolute = np.full(n, np.nan), np.full(n, np.nan)
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        t = values.dt.tz_convert("UTC")
+        absolute = ((t - FIT_EPOCH).dt.total_seconds()).to_numpy(dtype=float, na_value=np.nan)
+        return rel, absolute
+    for i, v in enumerate(values.tolist()):
+        if isinstance(v, pd.Timestamp | np.datetime64) and pd.notna(v):
+            t = pd.Timestamp(v)
+            t = t.tz_localize("UTC") if t.tzinfo is None else t
+            absolute[i] = (t - FIT_EPOCH).total_seconds()
+        elif _finite(v):
+            (rel if v < SYSTEM_TIME_MAX else absolute)[i] = float(v)
+    return rel, absolute
+
+
+def _finite(v: object) -> bool:
+    return (
+        isinstance(v, int | float | np.integer | np.floating)
+        and not isinstance(v, bool)
+        and math.isfinite(v)
+    )
+
+
+def _column(msgs: FitMessages, name: str, col: str) -> pd.Series:
+    df = msgs.frame(name)
+    return df[col] if col in df else pd.Series([], dtype=object)
+
+
+def _has_system_time(values: pd.Series) -> bool:
+    return values.dtype == object and not np.isnan(_split_times(values)[0]).all()
+
+
+def time_anchor(msgs: FitMessages, tz: str | None = None) -> Anchor | None:
+    """How to place the file's system times in UTC, or None.
+
+    In order: a ``timestamp_correlation`` message (FIT profile: ``timestamp`` and
+    ``system_timestamp`` of one instant, with their ms/fractional parts); an absolute
+    ``file_id.time_created``, taken as the file's first system time; the first absolute
+    record timestamp, taken as one record step after the system time recorded before it (or
+    an absolute ``session.start_time`` as the first record's); with ``tz`` (an IANA zone,
+    the athlete's), ``activity.local_timestamp`` paired with ``activity.timestamp``.
+    """
+    for find in (_by_correlation, _by_time_created, _by_first_absolute):
+        a = find(msgs)
+        if a is not None:
+            return a
+    return _by_local_time(msgs, tz) if tz else None
+
+
+def _by_correlation(msgs: FitMessages) -> Anchor | None:
+    tc = msgs.frame("timestamp_correlation")
+    if tc.empty or "timestamp" not in tc or "system_timestamp" not in tc:
+        return None
+    _, utc = _split_times(tc["timestamp"])
+    sys_rel, sys_abs = _split_times(tc["system_timestamp"])
+    sys = np.where(np.isnan(sys_rel), sys_abs, sys_rel)
+    for i in np.flatnonzero(~np.isnan(utc) & ~np.isnan(sys)):
+        row = tc.iloc[int(i)]
+        t = utc[i] + _part(row, "timestamp_ms", 1e-3) + _part(row, "fractional_timestamp", 1.0)
+        s = sys[i] + _part(row, "system_timestamp_ms", 1e-3)
+        s += _part(row, "fractional_system_timestamp", 1.0)
+        return Anchor(t - s, "timestamp_correlation")
+    return None
+
+
+def _part(row: pd.Series, col: str, factor: float) -> float:
+    v = row.get(col)
+    return _number(v, 0.0) * factor
+
+
+def _first_system_time(msgs: FitMessages) -> float | None:
+    """The earliest system time of the records and sessions (NaN-free), or None."""
+    values = [
+        _split_times(_column(msgs, "record", "timestamp"))[0],
+        _split_times(_column(msgs, "session", "start_time"))[0],
+    ]
+    rel = np.concatenate(values)
+    rel = rel[~np.isnan(rel)]
+    return float(rel.min()) if len(rel) else None
+
+
+def _by_time_created(msgs: FitMessages) -> Anchor | None:
+    _, created = _split_times(_column(msgs, "file_id", "time_created"))
+    created = created[~np.isnan(created)]
+    first = _first_system_time(msgs)
+    if not len(created) or first is None:
+        return None
+    return Anchor(float(created[0]) - first, "file_id.time_created")
+
+
+def _by_first_absolute(msgs: FitMessages) -> Anchor | None:
+    rel, absolute = _split_times(_column(msgs, "record", "timestamp"))
+    has_rel = np.flatnonzero(~np.isnan(rel))
+    has_abs = np.flatnonzero(~np.isnan(absolute))
+    if not len(has_rel):
+        return None
+    if len(has_abs):
+        i = int(has_abs[0])
+        before = has_rel[has_rel < i]
+        steps = np.diff(rel[has_rel])
+        step = float(np.median(steps[steps > 0])) if (steps > 0).any() else 1.0
+        if len(before):  # the clock was set: this record is one step after the one before
+            return Anchor(absolute[i] - rel[before[-1]] - step, "the first absolute timestamp")
+        after = int(has_rel[0])
+        return Anchor(absolute[i] - rel[after] + step, "the first absolute timestamp")
+    _, start = _split_times(_column(msgs, "session", "start_time"))
+    start = start[~np.isnan(start)]
+    if len(start):
+        return Anchor(float(start[0]) - float(rel[has_rel].min()), "session.start_time")
+    return None
+
+
+def _by_local_time(msgs: FitMessages, tz: str) -> Anchor | None:
+    act = msgs.frame("activity")
+    if act.empty or "timestamp" not in act or "local_timestamp" not in act:
+        return None
+    rel, _ = _split_times(act["timestamp"])
+    for i in np.flatnonzero(~np.isnan(rel)):
+        local = act["local_timestamp"].iloc[int(i)]
+        if _missing(local) or local is pd.NaT:
+            continue
+        t = pd.Timestamp(local)
+        t = t.tz_localize(None) if t.tzinfo else t
+        try:
+            utc = t.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        except Exception:  # noqa: BLE001 - an unknown zone name: no anchor, the reason says so
+            return None
+        if utc is pd.NaT:
+            continue
+        fit_s = (utc.tz_convert("UTC") - FIT_EPOCH).total_seconds()
+        return Anchor(fit_s - rel[i], f"activity.local_timestamp in {tz}")
+    return None
+
+
+def no_time_reason(
+    msgs: FitMessages, tz: str | None = None, now: pd.Timestamp | None = None
+) -> str | None:
+    """Why :func:`sessions` finds nothing in a file that has records (one line, starting
+    ``"<n> records but none has a usable UTC timestamp: "``); None when it finds sessions
+    or the file has no records. ``tz`` and ``now`` as given to :func:`sessions`."""
+    record = msgs.frame("record")
+    if record.empty:
+        return None
+    head = f"{len(record)} records but none has a usable UTC timestamp"
+    if "timestamp" not in record or not record["timestamp"].notna().any():
+        return f"{head}: the records carry no timestamp"
+    if sessions(msgs, now=now, tz=tz):
+        return None
+    if _has_system_time(record["timestamp"]) and time_anchor(msgs, tz) is None:
+        why = (
+            f"{head}: only device-relative times (seconds since power-on) and nothing to "
+            "anchor them (no timestamp_correlation, no absolute file_id.time_created or "
+            "record timestamp)"
+        )
+        act = msgs.frame("activity")
+        if tz is None and "local_timestamp" in act and act["local_timestamp"].notna().any():
+            why += "; activity.local_timestamp could, given the athlete's time zone (tz=)"
+        return why
+    t = utc_times(record["timestamp"], time_anchor(msgs, tz)).dropna()
+    return (
+        f"{head}: times {t.min():%Y-%m-%d %H:%M:%S} to {t.max():%Y-%m-%d %H:%M:%S} UTC fall "
+        f"outside {PLAUSIBLE_FROM:%Y-%m-%d} to now + 1 day (device clock not set?)"
+    )
+
+
+# --- sessions -----------------------------------------------------------------------------------
 
 
 def clean_times(
@@ -153,26 +581,69 @@ def clean_times(
     return run, n_dup, n_bad
 
 
-def sessions(msgs: FitMessages, now: pd.Timestamp | None = None) -> list[SessionFrame]:
-    """Split a decoded file into sessions with normalised per-record frames."""
+def sessions(
+    msgs: FitMessages,
+    now: pd.Timestamp | None = None,
+    *,
+    power_source: PowerSource = "auto",
+    tz: str | None = None,
+) -> list[SessionFrame]:
+    """Split a decoded file into sessions with normalised per-record frames.
+
+    System times are anchored with :func:`time_anchor` (``tz``: the athlete's IANA zone, for
+    files whose only anchor is local time); ``power_source`` as in :func:`map_record`.
+    An empty list for a file with records: :func:`no_time_reason` says why.
+    """
     record = msgs.frame("record")
     sess = msgs.frame("session")
+    anchor = None
+    if _has_system_time(_column(msgs, "record", "timestamp")) or any(
+        _has_system_time(_column(msgs, "session", c)) for c in ("start_time", "timestamp")
+    ):
+        anchor = time_anchor(msgs, tz)
+    if "timestamp" in record and record["timestamp"].dtype == object:
+        record = record.assign(timestamp=utc_times(record["timestamp"], anchor))
+    for col in ("start_time", "timestamp"):
+        if col in sess and sess[col].dtype == object:
+            sess = sess.assign(**{col: utc_times(sess[col], anchor)})
+    out = _split(msgs, record, sess, now, power_source)
+    if anchor is not None:
+        for sf in out:
+            sf.warnings.append(f"device-relative times anchored by {anchor.source}")
+    return out
+
+
+def _split(
+    msgs: FitMessages,
+    record: pd.DataFrame,
+    sess: pd.DataFrame,
+    now: pd.Timestamp | None,
+    power_source: PowerSource,
+) -> list[SessionFrame]:
     if sess.empty:
         if record.empty or "timestamp" not in record:
             return []
         sess = pd.DataFrame([{"sport": _file_sport(msgs)}])
+    developer = developer_fields(msgs) if _has_developer(record) else {}
     out: list[SessionFrame] = []
     times = (
         record["timestamp"] if "timestamp" in record else pd.Series([], dtype="datetime64[ns, UTC]")
     )
-    bounds = _session_bounds(sess, times)
-    for i, (row, (start, end)) in enumerate(zip(sess.to_dict("records"), bounds, strict=True)):
+    rows = _records(sess)
+    bounds = _session_bounds(rows, times, now or pd.Timestamp.now(tz="UTC"))
+    for i, (row, (start, end)) in enumerate(zip(rows, bounds, strict=True)):
         sport = str(row.get("sport") or "generic")
         sub = str(row.get("sub_sport") or "generic")
         part = record if len(bounds) == 1 else record[(times >= start) & (times <= end)]
-        run = running_frame(part, running=sport in RUNNING_SPORTS)
+        run, source, warnings = map_record(
+            part,
+            running=sport in STRIDE_CADENCE_SPORTS,
+            power_source=power_source,
+            developer=developer,
+        )
         run, n_dup, n_bad = clean_times(run, now)
-        sf = SessionFrame(i, sport, sub, start, end, run, row, n_dup)
+        sf = SessionFrame(i, sport, sub, start, end, run, row, n_dup, warnings, source)
+        run.attrs["power_source"] = source
         if n_bad:
             sf.warnings.append(f"{n_bad} records without a plausible timestamp left out")
         if not run.empty:
@@ -181,21 +652,34 @@ def sessions(msgs: FitMessages, now: pd.Timestamp | None = None) -> list[Session
     return [s for s in out if pd.notna(s.start)]
 
 
+def _records(df: pd.DataFrame) -> list[dict]:
+    """``df.to_dict("records")`` with Python scalars, column by column (pandas goes through
+    ``iloc`` once per column: 10-30 ms for a 100-column session frame)."""
+    cols = [str(c) for c in df.columns]
+    values = [df[c].tolist() for c in df.columns]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _has_developer(record: pd.DataFrame) -> bool:
+    return any(name in record for name, _ in DEVELOPER_FIELDS)
+
+
 def _session_bounds(
-    sess: pd.DataFrame, times: pd.Series
+    rows: list[dict], times: pd.Series, now: pd.Timestamp
 ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """[start, end] per session: FIT start_time + elapsed time, else the plausible record span."""
-    ok = times[times >= PLAUSIBLE_FROM] if len(times) else times
+    latest = now + pd.Timedelta(days=1)
+    ok = times[(times >= PLAUSIBLE_FROM) & (times <= latest)] if len(times) else times
     first = ok.min() if len(ok) else pd.NaT
     last = ok.max() if len(ok) else pd.NaT
     bounds = []
-    for row in sess.to_dict("records"):
-        start = _time(row.get("start_time"))
+    for row in rows:
+        start = _time(row.get("start_time"), latest)
         elapsed = row.get("total_elapsed_time")
         if pd.notna(start) and isinstance(elapsed, int | float) and np.isfinite(elapsed):
             end = start + pd.Timedelta(seconds=float(elapsed))
         elif pd.notna(start):
-            end = _time(row.get("timestamp"))
+            end = _time(row.get("timestamp"), latest)
             end = end if pd.notna(end) and end >= start else start
         else:
             start, end = first, last
@@ -203,10 +687,12 @@ def _session_bounds(
     return bounds
 
 
-def _time(v: object) -> pd.Timestamp:
-    """A plausible UTC timestamp or NaT."""
-    t = pd.to_datetime(v, utc=True, errors="coerce") if v is not None else pd.NaT
-    return t if pd.notna(t) and t >= PLAUSIBLE_FROM else pd.NaT
+def _time(v: object, latest: pd.Timestamp) -> pd.Timestamp:
+    """A plausible UTC timestamp (1995 to ``latest``) or NaT; a bare number is not a time."""
+    if v is None or not isinstance(v, pd.Timestamp | np.datetime64 | str):
+        return pd.NaT
+    t = pd.to_datetime(v, utc=True, errors="coerce")
+    return t if pd.notna(t) and PLAUSIBLE_FROM <= t <= latest else pd.NaT
 
 
 def _file_sport(msgs: FitMessages) -> str:

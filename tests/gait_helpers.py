@@ -19,9 +19,13 @@ def load_generator():
 
 
 def match(det: pd.DataFrame, ref: pd.DataFrame, tol_s: float = 0.06) -> list[tuple[int, int]]:
-    """Greedy one-to-one matching of detected to reference ICs within ``tol_s``."""
+    """Greedy one-to-one matching of detected to reference ICs within ``tol_s``.
+
+    Detections without an IC (partial contacts cut at the start) never match.
+    """
     pairs, used = [], set()
     d_ic = det["ic_s"].to_numpy(float)
+    d_ic = np.where(np.isfinite(d_ic), d_ic, np.inf)
     for i, ic in enumerate(ref["ic_s"].to_numpy(float)):
         if d_ic.size == 0:
             break

@@ -13,7 +13,7 @@ from sensorhub import load as loadlib
 from sensorhub.alerts import AlertConfig, AlertEngine, episodes, make_rules, parse_alert_config
 from sensorhub.alerts.rules import day_observations, live_balance, session_observations
 from sensorhub.config import ConfigError
-from sensorhub.store import Journal
+from sensorhub.store import Journal, SessionRow
 
 AC = AlertConfig()
 RULES = make_rules(AC)
@@ -162,17 +162,17 @@ def add_sessions(journal: Journal, athlete: str, frame: pd.DataFrame) -> None:
         for t, r in frame.iterrows():
             summary = {k: r[k] for k in ("gct_balance_left_pct", "gct_si_pct")}
             journal.add_session(
-                {
-                    "id": r["id"],
-                    "source_id": src,
-                    "athlete": athlete,
-                    "sport": "running",
-                    "start": t.isoformat(),
-                    "end": t.isoformat(),
-                    "day": t.strftime("%Y-%m-%d"),
-                    "pain": None if pd.isna(r["pain"]) else r["pain"],
-                    "summary": summary,
-                }
+                SessionRow(
+                    id=r["id"],
+                    source_id=src,
+                    athlete=athlete,
+                    sport="running",
+                    start=t,
+                    end=t,
+                    day=t.strftime("%Y-%m-%d"),
+                    pain=None if pd.isna(r["pain"]) else r["pain"],
+                    summary=summary,
+                )
             )
 
 

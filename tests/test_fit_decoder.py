@@ -165,6 +165,20 @@ def test_compressed_timestamps_follow_fitparse(tmp_path) -> None:
     assert secs == [0, 1, 2, 5, 20, 33, 34]
 
 
+def test_system_times_stay_numbers_like_fitparse(tmp_path) -> None:
+    # date_time below 0x10000000 is seconds since power-on: fitparse returns the number
+    msgs = definition(0, 0, [(0, 1, 0x00), (4, 4, 0x86)]) + data(0, struct.pack("<BI", 4, 7))
+    msgs += definition(1, 20, [(253, 4, 0x86), (3, 1, 0x02)])
+    msgs += b"".join(data(1, struct.pack("<IB", t, 120)) for t in (10, 11, 0xFFFFFFFF, T0))
+    path = _write(tmp_path, fit_file(msgs))
+    assert_same_as_fitparse(path)
+    out = decode(path)
+    ts = out["record"]["timestamp"]
+    assert ts.dtype == object and ts.tolist()[:2] == [10, 11] and ts.iloc[2] is None
+    assert ts.iloc[3] == pd.Timestamp("1989-12-31", tz="UTC") + pd.Timedelta(seconds=T0)
+    assert out["file_id"]["time_created"].tolist() == [7]
+
+
 def test_developer_fields_named_by_field_description(tmp_path) -> None:
     msgs = definition(0, 207, [(0, 16, 0x0D), (3, 1, 0x02)])
     msgs += data(0, bytes(range(16)) + b"\x00")
@@ -258,6 +272,7 @@ def test_backend_keyword_keeps_fitparse_oracle(tmp_path) -> None:
         "dtcooper__python-fitparse/compressed-speed-distance.fit",
         "dtcooper__python-fitparse/event_timestamp.fit",
         "3schweinehunde__fit_parser/with_stryd.fit",
+        "GPSBabel__gpsbabel/garmin-virb-ultra-30.fit",  # system times + timestamp_correlation
     ],
 )
 def test_real_files_match_fitparse_frame_by_frame(rel: str) -> None:

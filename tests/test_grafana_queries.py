@@ -101,7 +101,7 @@ def demo(influxd, tmp_path_factory) -> Demo:
     cfg.influx.token = cfg.influx.username = cfg.influx.password = ""
     pipe = Pipeline(cfg)
     report = pipe.ingest([FIXTURES / "fit"])
-    assert not report.failed and len(report.files) == 78 and report.flush.ok
+    assert not report.failed and len(report.files) == 92 and report.flush.ok
     last_ana = pipe.journal.sessions("ana").iloc[-1]
     pipe.log_session(last_ana["id"], rpe=7, pain=5)
     ben = pipe.journal.sessions("ben")

@@ -82,3 +82,26 @@ def test_influx_down_then_back_every_point_arrives_once(home, own_influxd, db_na
         n_run == oracle(STRYD)["record"]["n_messages"] + oracle(GARMIN920)["record"]["n_messages"]
     )
     assert Pipeline(cfg).flush().sent_points == 0  # nothing left, nothing sent twice
+
+
+@pytest.mark.influx
+def test_writer_ships_the_moment_influxdb_is_back(own_influxd, db_name, tmp_path):
+    """Connection refused stops the flush but sets no backoff: the next flush tries again."""
+    from sensorhub.config import InfluxConfig
+    from sensorhub.store import InfluxWriter, Journal
+
+    from .faults.points import load_lines, run_lines
+
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.outbox.enqueue("run", run_lines(250), 100)
+    journal.outbox.enqueue("load", load_lines(1.0, days=10), 100)
+    cfg = InfluxConfig(url=own_influxd.url, database=db_name)
+    own_influxd.stop()
+    down = InfluxWriter(cfg).flush(journal)
+    assert not down.ok and down.requests == 1 and "unreachable" in down.errors[0]
+    assert down.retry_at is None and journal.outbox.stats()["batches"] == 4
+    own_influxd.start()
+    up = InfluxWriter(cfg).flush(journal)
+    assert up.ok and up.sent_points == 260
+    assert own_influxd.count(db_name, "run", "hr_bpm") == 250
+    assert own_influxd.count(db_name, "load", "daily_load") == 10

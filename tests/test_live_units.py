@@ -10,7 +10,7 @@ import pytest
 
 from drivers.ble.hrs import HeartRateMeasurement
 from drivers.ble.rsc import RscMeasurement
-from sensorhub.config import ConfigError, load_config
+from sensorhub.config import BleDevice, ConfigError, load_config
 from sensorhub.live import OutboxWriter, PodStream, RunSeries, StepStream, parse_placement
 from sensorhub.live.emulate import imu_samples
 from sensorhub.store import Journal
@@ -167,8 +167,8 @@ def test_config_ble_devices(home, tmp_path):
     )
     cfg = load_config(p, home)
     assert cfg.ble_devices == [
-        {"address": "AA:BB:CC:DD:EE:FF", "athlete": "ann", "kind": "hr"},
-        {"name": "Polar Sense 1", "kind": "pmd", "placement": "sacrum", "athlete": ""},
+        BleDevice(address="AA:BB:CC:DD:EE:FF", athlete="ann", kind="hr"),
+        BleDevice(name="Polar Sense 1", kind="pmd", placement="sacrum", athlete=""),
     ]
     p.write_text('[[ble_devices]]\nname = "x"\nkind = "power"\n')
     with pytest.raises(ConfigError):

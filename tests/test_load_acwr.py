@@ -75,25 +75,49 @@ def test_zero_chronic_gives_nan_without_warnings_or_inf():
 
 
 def test_ewma_tiny_history_by_hand():
-    # acute N=2 -> λ=2/3, chronic N=3 -> λ=1/2, both seeded at 0; loads 30, 0, 60
-    # acute:   20, 20/3 = 6.6667, 40 + 20/9 = 42.2222
-    # chronic: 15, 7.5, 30 + 3.75 = 33.75
-    # ratio: NaN, NaN (warm-up: < 3 days), 42.2222/33.75 = 1.2510288
+    # acute N=2 -> λ=2/3, chronic N=3 -> λ=1/2, both seeded with the first day; loads 30, 0, 60
+    # acute:   30, 30 + 2/3·(0 − 30) = 10, 10 + 2/3·(60 − 10) = 43.3333333
+    # chronic: 30, 15, 15 + (60 − 15)/2 = 37.5
+    # ratio: NaN, NaN (warm-up: < 3 days), 43.3333333/37.5 = 1.1555556
     daily = days([30.0, 0.0, 60.0])
     np.testing.assert_allclose(
-        acute_load(daily, 2, method="ewma"), [20.0, 6.6666667, 42.2222222], rtol=1e-7
+        acute_load(daily, 2, method="ewma"), [30.0, 10.0, 43.3333333], rtol=1e-7
     )
-    np.testing.assert_allclose(chronic_load(daily, 3, method="ewma"), [15.0, 7.5, 33.75])
+    np.testing.assert_allclose(chronic_load(daily, 3, method="ewma"), [30.0, 15.0, 37.5])
     ratio = acwr(daily, "ewma", acute=2, chronic=3)
     assert ratio.iloc[:2].isna().all()
-    assert ratio.iloc[2] == pytest.approx(1.2510288, rel=1e-7)
+    assert ratio.iloc[2] == pytest.approx(1.1555556, rel=1e-7)
 
 
-def test_ewma_default_windows_constant_load():
-    # 28 days of 100: acute = 100(1 − 0.75^28) = 99.96825207,
-    # chronic = 100(1 − (27/29)^28) = 86.47798369 -> ratio 1.15599656
-    ratio = acwr(days([100.0] * 28), "ewma")
-    assert ratio.iloc[27] == pytest.approx(1.15599656, rel=1e-7)
+def test_ewma_constant_load_is_exactly_one():
+    # Seeded at 0 (the old code) the ratio of a constant 100 AU/day was 1.156 on day 28,
+    # 1.052 on day 42 and 1.002 on day 90; seeded with the first day both averages are 100.
+    ratio = acwr(days([100.0] * 90), "ewma")
+    for day in (28, 42, 90):
+        assert ratio.iloc[day - 1] == pytest.approx(1.0, abs=1e-12), day
+
+
+def random_history(seed: int, n: int = 400) -> pd.Series:
+    """Rest on ~30 % of days, else 20–150 AU; sometimes a harder block."""
+    rng = np.random.default_rng(seed)
+    load = np.where(rng.random(n) < 0.3, 0.0, rng.uniform(20.0, 150.0, n))
+    load[rng.integers(30, n - 14) :][:14] *= 2.5
+    return days(load)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_matches_the_acwr_package_from_day_28(seed):
+    # The `acwr` package (PyPI, test-only oracle): pandas ewm(alpha=2/(N+1), adjust=False),
+    # i.e. seeded with the first day; rolling windows as ours. Equal from day 28 on.
+    oracle = pytest.importorskip("acwr")
+    daily = random_history(seed)
+    for method in ("rac", "rau", "ewma"):
+        expected = oracle.acwr(daily, method=method)
+        got = acwr(daily, method)
+        assert got.iloc[:27].isna().all() and expected.iloc[:27].isna().all()
+        np.testing.assert_allclose(got.iloc[27:], expected.iloc[27:], rtol=0, atol=1e-9)
+    components = oracle.acwr(daily, method="ewma", return_components=True)
+    np.testing.assert_allclose(acute_load(daily, method="ewma").iloc[27:], components["acute"][27:])
 
 
 def test_series_is_aligned_and_named():

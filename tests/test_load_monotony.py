@@ -35,3 +35,25 @@ def test_monotony_rolls_one_day_at_a_time():
     daily = days([100.0, 0.0, 100.0, 0.0, 100.0, 0.0, 0.0, 70.0])
     assert monotony(daily).iloc[7] == pytest.approx(0.8479003, rel=1e-6)
     assert np.isnan(monotony(days([50.0] * 6))).all()  # fewer than 7 days
+
+
+def test_ddof_is_an_explicit_choice():
+    # Same week with the sample SD (ddof=1): var = 120000/49 × 7/6 -> monotony
+    # = √3/2 × √(6/7) = 0.8017837, strain 300 × that = 240.5351
+    daily = days([100.0, 0.0, 100.0, 0.0, 100.0, 0.0, 0.0])
+    assert monotony(daily).iloc[6] == monotony(daily, ddof=0).iloc[6]
+    assert monotony(daily, ddof=1).iloc[6] == pytest.approx(0.8017837, rel=1e-7)
+    assert strain(daily, ddof=1).iloc[6] == pytest.approx(240.5351, rel=1e-6)
+    ratio = monotony(daily, ddof=1).iloc[6] / monotony(daily).iloc[6]
+    assert ratio == pytest.approx(np.sqrt(6 / 7))  # 0.926: 7.4 % lower
+    with pytest.raises(ValueError):
+        monotony(daily, ddof=2)
+
+
+def test_population_sd_matches_the_acwr_package_with_ddof_0():
+    oracle = pytest.importorskip("acwr")
+    rng = np.random.default_rng(3)
+    daily = days(np.where(rng.random(60) < 0.3, 0.0, rng.uniform(20, 150, 60)))
+    for ddof in (0, 1):
+        expected = oracle.monotony(daily, ddof=ddof)
+        np.testing.assert_allclose(monotony(daily, ddof=ddof), expected, rtol=1e-12)

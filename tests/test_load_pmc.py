@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sensorhub.load import LOAD_COLUMNS, daily_series, load_table, pmc
+from sensorhub.load import LOAD_COLUMNS, LOAD_TEXT_COLUMNS, daily_series, load_table, pmc
 
 
 def days(values):
@@ -33,7 +33,8 @@ def test_pmc_custom_time_constants():
 
 def test_load_table_columns_and_warm_up():
     table = load_table(days([100.0, 0.0, 50.0, 0.0, 80.0, 0.0, 0.0] * 5))
-    assert tuple(table.columns) == LOAD_COLUMNS
+    assert tuple(table.columns) == LOAD_COLUMNS + LOAD_TEXT_COLUMNS
+    assert (table["acwr_status"].iloc[27:] == "ok").all()
     for col in ("acwr_rac", "acwr_rau", "acwr_ewma", "chronic"):
         assert table[col].iloc[:27].isna().all(), col
         assert table[col].iloc[27:].notna().all(), col
@@ -60,3 +61,13 @@ def test_late_session_changes_later_days_only():
     # the rolling 28-day ratio sees the session on days 41..58 (all later days in range)
     assert (after["acwr_rac"].iloc[41:] != before["acwr_rac"].iloc[41:]).all()
     assert after["daily_load"].iloc[41] == pytest.approx(90.0)
+
+
+def test_pmc_starts_from_zero_not_from_the_first_day():
+    # TrainingPeaks convention (α = 1/τ, start 0), unlike EWMA-ACWR's first-day seed:
+    # constant 100 -> ctl_1 = 100/42 = 2.3809524, ctl_125 = 100(1 − (41/42)^125) = 95.1
+    out = pmc(days([100.0] * 125))
+    assert out["ctl"].iloc[0] == pytest.approx(100 / 42)
+    assert out["atl"].iloc[0] == pytest.approx(100 / 7)
+    assert out["ctl"].iloc[124] == pytest.approx(100 * (1 - (41 / 42) ** 125))
+    assert 95.0 < out["ctl"].iloc[124] < 95.2

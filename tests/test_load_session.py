@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sensorhub.load import session_load, srpe, trimp_banister
+from sensorhub.load import session_load, srpe, trimp_banister, trimp_mean_hr
 
 T0 = pd.Timestamp("2024-03-01 07:00:00", tz="UTC")
 
@@ -100,3 +100,25 @@ def test_session_load_without_any_value_or_bad_primary():
         session_load()
     with pytest.raises(ValueError):
         session_load(trimp=80.0, primary="distance")
+
+
+def test_trimp_mean_hr_by_hand():
+    # 60 min at mean HR 150 (HRr 0.75), male: 60 × 2.0259339922 = 121.556039532
+    assert trimp_mean_hr(150, 60, 60, 180, "male") == pytest.approx(121.556039532, rel=1e-9)
+    assert trimp_mean_hr(200, 10, 60, 180, "female") == pytest.approx(45.684643056)  # clipped
+    with pytest.raises(ValueError):
+        trimp_mean_hr(150, 60, 60, 180, "x")
+
+
+def test_per_sample_and_session_average_forms_agree_at_constant_hr_and_differ_on_a_ramp():
+    # Constant HR 150 for 60 min (3600 samples at 1 Hz): both forms 121.556 AU.
+    steady = trimp_banister(pd.Series([150.0] * 3600), 60, 180, "male", dt_s=1.0)
+    assert steady == pytest.approx(trimp_mean_hr(150, 60.0, 60, 180, "male"), rel=1e-12)
+    # 60-min ramp 100 -> 180 bpm (HRr 1/3 -> 1), mean HR 140: per sample 108.729 AU,
+    # session-average form 92.074 AU, 15.3 % less (the weighting is convex).
+    hr = pd.Series(np.linspace(100.0, 180.0, 3600))
+    ramp = trimp_banister(hr, 60, 180, "male", dt_s=1.0)
+    average = trimp_mean_hr(float(hr.mean()), 60.0, 60, 180, "male")
+    assert ramp == pytest.approx(108.72854, rel=1e-6)
+    assert average == pytest.approx(92.07398, rel=1e-6)
+    assert 1 - average / ramp == pytest.approx(0.1532, abs=1e-4)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +9,7 @@ import pytest
 
 from sensorhub.config import load_config
 from sensorhub.pipeline import Pipeline
+from sensorhub.sources.imu import ImuSource
 
 from .fitbuild import write_run
 
@@ -73,7 +73,11 @@ def test_late_session_recomputes_every_later_day_and_not_earlier(tmp_path, home,
     Pipeline(cfg, now=NOW).ingest(files)
     j = Pipeline(cfg).journal
     before = j.daily_load("ana")
-    assert before["acwr_rac"].iloc[:27].isna().all() and before["acwr_rac"].iloc[27:].notna().all()
+    # warming up for 27 days, then a ratio on every day of the training block (days 27..39;
+    # the rest days after it become "rebuilding" once the chronic window is mostly rest)
+    assert (
+        before["acwr_rac"].iloc[:27].isna().all() and before["acwr_rac"].iloc[27:40].notna().all()
+    )
     # a backfilled 90-minute run on day 31 (a rest day so far)
     Pipeline(cfg, now=NOW).ingest([run_on(tmp_path, 31, minutes=90, serial=111)])
     after = j.daily_load("ana")
@@ -133,10 +137,14 @@ def test_imu_file_needs_a_placement(tmp_path, cfg):
 
 def test_imu_file_becomes_a_session_with_one_stride_point_per_step(tmp_path, cfg):
     path, truth = imu_csv(tmp_path)
-    r = Pipeline(cfg, placement="sacrum", now=NOW).ingest([path]).files[0]
+    r = (
+        Pipeline(cfg, now=NOW, sources={"imu": ImuSource(placement="sacrum")})
+        .ingest([path])
+        .files[0]
+    )
     assert r.status == "ingested"
     j = Pipeline(cfg).journal
-    summary = json.loads(j.sessions()["summary"].iloc[0])
+    summary = j.sessions()["summary"].iloc[0]
     assert summary["n_steps"] == len(truth)
     truth_l = truth[truth.side == "L"].gct_ms.mean()
     truth_r = truth[truth.side == "R"].gct_ms.mean()
@@ -160,12 +168,16 @@ def test_polar_sensor_logger_export_goes_through_ingest(tmp_path, cfg):
         lines.append(f"2026-01-07T07:30:00.000;{n};{ml * 1000:.1f};{ap * 1000:.1f};{v * 1000:.1f}")
     path = tmp_path / "Polar_Sense_B5B3B12F_20260107_063000_ACC.txt"
     path.write_text("\n".join(lines) + "\n")
-    r = Pipeline(cfg, placement="sacrum", now=NOW).ingest([tmp_path]).files
+    r = (
+        Pipeline(cfg, now=NOW, sources={"imu": ImuSource(placement="sacrum")})
+        .ingest([tmp_path])
+        .files
+    )
     assert [x.status for x in r] == ["ingested"], [x.line() for x in r]
     s = Pipeline(cfg).journal.sessions().iloc[0]
     assert s["start"].startswith("2026-01-07T06:30:00")
     truth = pd.read_csv(ROOT / "fixtures/imu/sacrum_200hz.events.csv")
-    assert json.loads(s["summary"])["n_steps"] == len(truth)
+    assert s["summary"]["n_steps"] == len(truth)
 
 
 def test_two_shank_pods_as_two_files_give_one_session_with_sides(tmp_path, cfg):
@@ -188,10 +200,10 @@ def test_two_shank_pods_as_two_files_give_one_session_with_sides(tmp_path, cfg):
         )
         paths.append(tmp_path / f"{name}.csv")
         f.drop(columns="t_s").to_csv(paths[-1], index=False)
-    pipe = Pipeline(cfg, placement="shank", right=paths[1], now=NOW)
+    pipe = Pipeline(cfg, now=NOW, sources={"imu": ImuSource(placement="shank", right=paths[1])})
     r = pipe.ingest([paths[0]]).files[0]
     assert r.status == "ingested", r.line()
-    summary = json.loads(pipe.journal.sessions()["summary"].iloc[0])
+    summary = pipe.journal.sessions()["summary"].iloc[0]
     gl, gr = truth[truth.side == "L"].gct_ms.mean(), truth[truth.side == "R"].gct_ms.mean()
     assert summary["gct_ms_left"] == pytest.approx(gl, abs=8)
     assert summary["gct_ms_right"] == pytest.approx(gr, abs=8)
@@ -205,5 +217,9 @@ def test_two_shank_pods_as_two_files_give_one_session_with_sides(tmp_path, cfg):
     assert (
         sum(",side=L " in ln for ln in strides) > 0 and sum(",side=R " in ln for ln in strides) > 0
     )
-    again = Pipeline(cfg, placement="shank", right=paths[1], now=NOW).ingest([paths[0]]).files[0]
+    again = (
+        Pipeline(cfg, now=NOW, sources={"imu": ImuSource(placement="shank", right=paths[1])})
+        .ingest([paths[0]])
+        .files[0]
+    )
     assert again.status == "duplicate"

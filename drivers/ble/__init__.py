@@ -12,5 +12,6 @@ A malformed payload raises :class:`ParseError` (a :class:`ValueError`).
 """
 
 from drivers.ble.errors import ParseError
+from drivers.ble.uuids import SERVICES, Service
 
-__all__ = ["ParseError"]
+__all__ = ["SERVICES", "ParseError", "Service"]

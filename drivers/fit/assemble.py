@@ -239,14 +239,30 @@ def _to_array(c: Col):
     return out
 
 
+#: FIT date_time values below this are system time (seconds since device power-on), not dates.
+SYSTEM_TIME_MAX = 0x10000000
+
+
 def _times(c: Col):
-    """date_time → ``datetime64[ns, UTC]``; values below 0x10000000 (seconds since device
-    power-on, not a date) are NaT, as the fitparse backend's frames have them."""
+    """date_time → ``datetime64[ns, UTC]``; local_date_time → naive ``datetime64[us]``.
+
+    A date_time value below 0x10000000 is system time (seconds since device power-on, FIT
+    profile ``date_time``): like fitparse, it stays the raw number, so a column that holds
+    any is an object column of ``Timestamp`` (UTC) and ``int`` seconds (None where invalid).
+    """
     v, ok = c.values.astype(np.int64), c.valid
-    big = ok & (v >= 0x10000000) if c.kind == "dt" else ok
-    ns = np.where(big, (v + FIT_EPOCH_S) * 1_000_000_000, _NAT)
     if c.kind == "dt":
-        return pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC").array
+        rel = ok & (v < SYSTEM_TIME_MAX)
+        ns = np.where(ok & ~rel, (v + FIT_EPOCH_S) * 1_000_000_000, _NAT)
+        utc = pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC")
+        if not rel.any():
+            return utc.array
+        out = np.array(utc.astype(object), dtype=object)
+        out[~ok] = None
+        idx = np.flatnonzero(rel)
+        out[idx] = v[idx].tolist()
+        return out
+    ns = np.where(ok, (v + FIT_EPOCH_S) * 1_000_000_000, _NAT)
     return ns.view("M8[ns]").astype("M8[us]")
 
 

@@ -76,16 +76,32 @@ def _frame(
     local_time: set[tuple[str, str]],
     utc_time: set[tuple[str, str]],
 ) -> pd.DataFrame:
-    """One frame per message name; date_time columns as UTC (values that are not dates,
-    such as FIT's relative times below 0x10000000, become NaT)."""
+    """One frame per message name; date_time columns as UTC. fitparse leaves a date_time
+    below 0x10000000 (system time: seconds since device power-on) as its number; a column
+    holding any stays an object column of UTC ``Timestamp`` and ``int`` (as the fast decoder's)."""
     df = pd.DataFrame.from_records(recs)
     for col in df.columns:
         if (name, col) in local_time:
             continue
         values = df[col].dropna()
         if (name, col) in utc_time or (len(values) and isinstance(values.iloc[0], dt.datetime)):
+            if any(_is_int(v) for v in values):
+                df[col] = pd.Series(
+                    [_utc_or_int(v) for v in df[col].astype(object)], index=df.index, dtype=object
+                )
+                continue
             df[col] = df[col].map(lambda v: v if isinstance(v, dt.datetime) else None)
             df[col] = pd.to_datetime(df[col], utc=True, errors="coerce").astype(
                 "datetime64[ns, UTC]"
             )
     return df
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer()
+
+
+def _utc_or_int(v: object) -> object:
+    if isinstance(v, dt.datetime):
+        return pd.Timestamp(v, tz="UTC")
+    return int(v) if _is_int(v) else None

@@ -25,7 +25,11 @@ class FitMessages(dict[str, pd.DataFrame]):
     Keys are FIT profile message names (``record``, ``session``, ``lap``, ``file_id``...;
     messages the profile does not know are ``unknown_<num>``). Columns are profile field
     names, values scaled as fitparse returns them; ``date_time`` fields are
-    ``datetime64[ns, UTC]``. Developer fields appear under their ``field_description`` name.
+    ``datetime64[ns, UTC]``, except that a value below 0x10000000 is system time (seconds
+    since device power-on) and stays that ``int``, as in fitparse: a column holding any is an
+    object column of UTC ``Timestamp`` and ``int`` (``sensorhub.normalise`` anchors them).
+    Developer fields appear under their ``field_description`` name, unscaled (fitparse does
+    not apply a field_description's scale/offset either).
 
     Frames may be built lazily: every name is a key from the start (``list(msgs)``,
     ``len``, ``in`` need no frame), and a frame is built the first time it is read

@@ -16,11 +16,14 @@ Assumed format (documented here because no public specification was found):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from . import table
+from .recording import ImuFormatError, ImuRecording
+from .timebase import order_rows
 
 POLAR_EPOCH = pd.Timestamp("2000-01-01", tz="UTC")
 _UNITS = {
@@ -29,14 +32,14 @@ _UNITS = {
     "dps": ("gyr", "dps", 1.0),
     "deg/s": ("gyr", "dps", 1.0),
 }
+_PHONE = "Phone timestamp"
+
+__all__ = ["POLAR_EPOCH", "ImuRecording", "is_polar_header", "read_polar_logger", "read_polar_pair"]
 
 
-@dataclass
-class ImuRecording:
-    """A decoded IMU stream: ``frame`` (t_s + sensor axes) and its UTC start time."""
-
-    frame: pd.DataFrame
-    start_utc: pd.Timestamp
+def is_polar_header(columns: list[str]) -> bool:
+    """True for a Polar Sensor Logger header (a ``sensor timestamp [ns]`` column)."""
+    return any(c.lower().startswith("sensor timestamp") for c in columns)
 
 
 def _axis_columns(cols: list[str]) -> dict[str, tuple[str, float]]:
@@ -48,32 +51,57 @@ def _axis_columns(cols: list[str]) -> dict[str, tuple[str, float]]:
         axis = name.split("[")[0].strip().lower()
         unit = name.split("[")[1].rstrip("]").strip().lower()
         if unit not in _UNITS:
-            raise ValueError(f"unknown unit {unit!r} in column {c!r}")
+            raise ImuFormatError(f"unknown unit {unit!r} in column {c!r}")
         kind, out_unit, scale = _UNITS[unit]
         out[c] = (f"{kind}_{axis}_{out_unit}", scale)
     return out
 
 
 def read_polar_logger(path: str | Path, tz: str = "UTC") -> ImuRecording:
-    """Read one Polar Sensor Logger ACC or GYRO text file."""
-    raw = pd.read_csv(path, sep=";", skipinitialspace=True)
-    raw.columns = [c.strip() for c in raw.columns]
-    ns_col = next((c for c in raw.columns if c.lower().startswith("sensor timestamp")), None)
+    """Read one Polar Sensor Logger ACC or GYRO text file.
+
+    ``start_utc`` is ``NaT`` when neither clock gives an absolute time. Rows are put in time
+    order by the rules of :mod:`drivers.imu.timebase`; reading is bounded as in
+    :mod:`drivers.imu.table`. Raises :class:`ImuFormatError`.
+    """
+    path = Path(path)
+    table.check_file(path)
+    header = table.read_header(path)
+    ns_col = next((c for c in header.columns if c.lower().startswith("sensor timestamp")), None)
     if ns_col is None:
-        raise ValueError(f"{path}: no 'sensor timestamp [ns]' column")
-    axes = _axis_columns(list(raw.columns))
+        raise ImuFormatError(f"{path.name}: no 'sensor timestamp [ns]' column")
+    axes = _axis_columns(header.columns)
     if not axes:
-        raise ValueError(f"{path}: no X/Y/Z columns with units")
-    raw = raw.dropna(subset=[ns_col]).sort_values(ns_col, kind="stable")
-    ns = raw[ns_col].to_numpy(dtype=np.int64)
-    frame = pd.DataFrame({"t_s": (ns - ns[0]) / 1e9})
+        raise ImuFormatError(f"{path.name}: no X/Y/Z columns with units")
+    kinds = {ns_col: "ns", **{c: "float" for c in axes}}
+    if _PHONE in header.columns:
+        kinds[_PHONE] = "time?"  # only a fallback clock: unreadable text is not fatal
+    tab = table.read_columns(path, header, kinds)
+    ns = tab.cols[ns_col]
+    valid = ns != table.NS_MISSING
+    t = np.full(ns.size, np.nan)
+    if valid.any():
+        t[valid] = (ns[valid] - ns[valid].min()) / 1e9
+    warnings: list[str] = []
+    pos = order_rows(t, warnings)
+    frame = pd.DataFrame({"t_s": t[pos] - t[pos[0]]})
     for col, (name, scale) in axes.items():
-        frame[name] = pd.to_numeric(raw[col], errors="coerce").to_numpy(float) * scale
-    start = POLAR_EPOCH + pd.Timedelta(int(ns[0]), "ns")
-    if not 2015 <= start.year <= 2100 and "Phone timestamp" in raw.columns:
-        start = pd.Timestamp(raw["Phone timestamp"].iloc[0]).tz_localize(tz).tz_convert("UTC")
+        frame[name] = tab.cols[col][pos] * scale
+        if not np.isfinite(frame[name]).any():
+            raise ImuFormatError(f"{path.name}: column {col!r} has no values")
+    start = _start(int(ns[pos[0]]), tab.cols.get(_PHONE), pos[0], tz)
     frame.attrs["start_utc"] = start
-    return ImuRecording(frame, start)
+    return ImuRecording(frame, start, warnings)
+
+
+def _start(ns0: int, phone: np.ndarray | None, row: int, tz: str) -> pd.Timestamp:
+    """Sensor clock when it gives a plausible year, else the phone clock (zone ``tz``)."""
+    start = POLAR_EPOCH + pd.Timedelta(ns0, "ns")
+    if 2015 <= start.year <= 2100:
+        return start
+    if phone is not None and not np.isnat(phone[row]):
+        return pd.Timestamp(phone[row]).tz_localize(tz).tz_convert("UTC")
+    return pd.NaT
 
 
 def read_polar_pair(
@@ -84,6 +112,8 @@ def read_polar_pair(
     if gyro_path is None:
         return acc
     gyr = read_polar_logger(gyro_path, tz)
+    if pd.isna(acc.start_utc) or pd.isna(gyr.start_utc):
+        raise ImuFormatError("ACC and GYRO files without absolute times cannot be aligned")
     offset = (gyr.start_utc - acc.start_utc).total_seconds()
     frame = acc.frame.copy()
     tg = gyr.frame["t_s"].to_numpy() + offset
@@ -91,4 +121,5 @@ def read_polar_pair(
         if c.startswith("gyr_"):
             frame[c] = np.interp(frame["t_s"], tg, gyr.frame[c], left=np.nan, right=np.nan)
     frame.attrs["start_utc"] = acc.start_utc
-    return ImuRecording(frame, acc.start_utc)
+    warnings = acc.warnings + [f"GYRO file: {w}" for w in gyr.warnings]
+    return ImuRecording(frame, acc.start_utc, warnings)

@@ -12,16 +12,15 @@ and, when a webhook is configured and the event is recent, queued for the webhoo
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..config import Config
+from ..config import AlertConfig, Config
 from ..store import Journal, point_line
-from ..store.alerts import AlertStore
-from .config import AlertConfig, alert_config
 from .episodes import Episode, episodes
 from .rules import Rule, day_observations, live_balance, make_rules, session_observations
 
@@ -53,7 +52,7 @@ class AlertEngine:
     Args:
         cfg: the configuration (athletes' time zones, InfluxDB batch size).
         journal: the journal holding sessions, daily load and the alert tables.
-        ac: alert thresholds; by default the ``[alerts]`` table of ``cfg``'s file.
+        ac: alert thresholds; by default ``cfg.alerts``.
         now: the current time (tests); decides which events are recent enough to push.
     """
 
@@ -66,14 +65,16 @@ class AlertEngine:
     ) -> None:
         self.cfg = cfg
         self.journal = journal
-        self.ac = ac or alert_config(cfg)
+        self.ac = ac or cfg.alerts
         self.rules = make_rules(self.ac)
-        self.store = AlertStore(journal)
+        self.store = journal.alerts
         self.now = now
 
     # -- history --------------------------------------------------------------------
-    def evaluate_athlete(self, athlete_id: str) -> list[AlertEvent]:
-        """Replay every day and session rule over the athlete's history; returns new events."""
+    def evaluate_athlete(self, athlete_id: str, in_transaction: bool = False) -> list[AlertEvent]:
+        """Replay every day and session rule over the athlete's history; returns new events.
+
+        ``in_transaction``: the caller holds the journal's transaction (the recompute does)."""
         if not self.ac.enabled:
             return []
         obs = {
@@ -81,7 +82,7 @@ class AlertEngine:
             **session_observations(self.sessions(athlete_id), self.ac),
         }
         events: list[AlertEvent] = []
-        with self.journal.transaction():
+        with nullcontext() if in_transaction else self.journal.transaction():
             for name, o in obs.items():
                 rule = self.rules[name]
                 events += self._reconcile(athlete_id, rule, episodes(o, rule), o)
@@ -100,15 +101,14 @@ class AlertEngine:
 
     def sessions(self, athlete_id: str) -> pd.DataFrame:
         """Sessions with ``id``, ``pain``, ``gct_si_pct``, ``gct_balance_left_pct`` by start."""
-        s = self.journal.sessions(athlete_id)
+        s = self.journal.session_table(athlete_id)
         cols = ["id", "pain", "gct_si_pct", "gct_balance_left_pct"]
         if s.empty:
             return pd.DataFrame(columns=cols, index=pd.DatetimeIndex([], tz="UTC"))
-        summary = pd.DataFrame([json.loads(x) for x in s["summary"]], index=s.index)
-        df = pd.DataFrame({"id": s["id"], "pain": pd.to_numeric(s["pain"], errors="coerce")})
-        for c in cols[2:]:
-            df[c] = pd.to_numeric(summary[c], errors="coerce") if c in summary else np.nan
-        df.index = pd.to_datetime(s["start"], utc=True, format="ISO8601")
+        df = pd.DataFrame({c: s.get(c, np.nan) for c in cols}, index=s.index)
+        for c in cols[1:]:
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+        df.index = pd.DatetimeIndex(s["start"])
         return df.sort_index()
 
     def _reconcile(

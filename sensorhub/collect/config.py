@@ -6,7 +6,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-KINDS = ("rsc", "hr", "pmd")
+from drivers.ble import SERVICES
+
+KINDS = tuple(SERVICES)  # the GATT services drivers.ble knows
 _ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
 
 

@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from drivers.ble import ParseError, hrs, pmd, rsc, uuids
+from drivers.ble import SERVICES, ParseError, hrs, pmd, rsc, uuids
 from drivers.ble.pmd import MeasurementType, SettingType
 from sensorhub.collect.transport import Link, Notify
 
@@ -35,7 +35,7 @@ class KindHandler:
 
 class RscHandler(KindHandler):
     kind = "rsc"
-    service_uuid = advertised_uuid = uuids.sig_uuid128(uuids.RSC_SERVICE)
+    service_uuid = advertised_uuid = SERVICES["rsc"].uuid
     char_uuid = uuids.sig_uuid128(uuids.RSC_MEASUREMENT)
 
     def _parse(self, data: bytes) -> rsc.RscMeasurement:
@@ -44,7 +44,7 @@ class RscHandler(KindHandler):
 
 class HrHandler(KindHandler):
     kind = "hr"
-    service_uuid = advertised_uuid = uuids.sig_uuid128(uuids.HR_SERVICE)
+    service_uuid = advertised_uuid = SERVICES["hr"].uuid
     char_uuid = uuids.sig_uuid128(uuids.HR_MEASUREMENT)
 
     def _parse(self, data: bytes) -> hrs.HeartRateMeasurement:
@@ -62,7 +62,7 @@ class PmdHandler(KindHandler):
     """
 
     kind = "pmd"
-    service_uuid = uuids.PMD_SERVICE
+    service_uuid = SERVICES["pmd"].uuid
     char_uuid = uuids.PMD_DATA
     streams = (MeasurementType.ACC, MeasurementType.GYRO)
 
@@ -110,4 +110,4 @@ class PmdHandler(KindHandler):
         self.decoder.configure(kind, chosen.get(SettingType.SAMPLE_RATE, 0), factor)
 
 
-HANDLERS: dict[str, type[KindHandler]] = {"rsc": RscHandler, "hr": HrHandler, "pmd": PmdHandler}
+HANDLERS: dict[str, type[KindHandler]] = {h.kind: h for h in (RscHandler, HrHandler, PmdHandler)}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .asymmetry import asymmetry
-from .base import ContactDetector
+from .base import ContactDetector, event_time
 from .errors import GaitError
 from .foot import FootGyroDetector
 from .metrics import drift, step_metrics, summarise, window_summary
@@ -23,14 +24,18 @@ DETECTORS: dict[str, type[ContactDetector]] = {
 }
 
 
-def make_detector(placement: str, **settings) -> ContactDetector:
-    """Detector instance for ``placement`` ('foot', 'shank' or 'sacrum')."""
-    try:
-        return DETECTORS[placement](**settings)
-    except KeyError:
+def make_detector(placement: str, **settings: Any) -> ContactDetector:
+    """Detector instance for ``placement`` ('foot', 'shank' or 'sacrum') with ``settings``
+    (its constructor parameters); an unknown placement or setting raises :class:`GaitError`."""
+    if placement not in DETECTORS:
+        raise GaitError(f"unknown placement {placement!r}; use one of {sorted(DETECTORS)}")
+    cls = DETECTORS[placement]
+    unknown = sorted(set(settings) - set(cls.param_names()))
+    if unknown:
         raise GaitError(
-            f"unknown placement {placement!r}; use one of {sorted(DETECTORS)}"
-        ) from None
+            f"unknown {placement} detector setting(s) {unknown}; valid: {cls.param_names()}"
+        )
+    return cls(**settings)
 
 
 def _run(frame: pd.DataFrame, placement: str, **settings) -> ContactDetector:
@@ -38,7 +43,8 @@ def _run(frame: pd.DataFrame, placement: str, **settings) -> ContactDetector:
 
 
 def detect_contacts(frame: pd.DataFrame, placement: str, **settings) -> pd.DataFrame:
-    """One row per ground contact: ``ic_s``, ``to_s`` (s), ``gct_ms``, ``side``.
+    """One row per ground contact: ``ic_s``, ``to_s`` (s), ``gct_ms``, ``side``, ``partial``
+    (a contact cut by the recording's edge: the unseen event and ``gct_ms`` are NaN).
 
     ``frame``: ``t_s`` plus body-axis (``acc_v_g``…) or sensor-axis (``acc_x_g``…) columns.
     """
@@ -99,8 +105,8 @@ def _summary(steps: pd.DataFrame, warnings: list[str]) -> dict:
     s["n_contacts"] = s["n_steps"]
     if steps.empty:
         s["duration_s"] = 0.0
-    else:
-        s["duration_s"] = float(steps["to_s"].max() - steps["ic_s"].min())
+    else:  # first to last event seen (partial contacts have one of the two)
+        s["duration_s"] = float(steps["to_s"].fillna(steps["ic_s"]).max() - event_time(steps).min())
     asym = asymmetry(steps)
     s.update(asym)
     for key in ("gct_si_pct", "gct_sa_pct", "gct_balance_left_pct"):

@@ -1,11 +1,15 @@
-"""Left/right asymmetry of gait metrics.
+"""Left/right asymmetry of gait metrics. Positive SI / SA and B > 50 % mean left is larger.
 
-* symmetry index SI = (L − R) / (0.5 (L + R)) × 100 % (Robinson et al. 1987);
-* symmetry angle SA = (45° − arctan(L/R)) / 90° × 100 % (Zifchock et al. 2008,
-  *Gait Posture* 27:622-627), which does not depend on a reference side and stays bounded;
+* symmetry index SI = (L − R) / (0.5 (L + R)) × 100 %, after Robinson, Herzog & Nigg (1987),
+  *J Manipulative Physiol Ther* 10:172-176, who define it as (R − L) / (0.5 (R + L)) × 100;
+  we use (L − R) so that every index here is positive when the left value is larger;
+* symmetry angle SA = (arctan(L/R) − 45°) / 90° × 100 %, after Zifchock, Davis, Higginson &
+  Royer (2008), *Gait Posture* 27:622-627, who write (45° − arctan(X_L/X_R)) / 90° × 100 %
+  (positive when right is larger); ours is its negative, with the same sign as SI. It does
+  not depend on a reference value and stays within ±100 %;
 * balance B = L / (L + R) × 100 % (as reported by Garmin/Stryd for GCT); SI = 4 (B − 50).
 
-Positive SI / SA and B > 50 % mean the left value is larger.
+Worked example (GCT L 255 ms, R 245 ms): SI = +4.0 %, SA = +1.2731 %, B = 51.0 %.
 """
 
 from __future__ import annotations
@@ -15,18 +19,27 @@ import pandas as pd
 
 
 def symmetry_index(left: float, right: float) -> float:
-    """SI in percent (Robinson et al. 1987)."""
+    """SI = (L − R) / (0.5 (L + R)) × 100, in percent; positive when left is larger.
+
+    Robinson et al. (1987) define SI with (R − L); this is its negative (our L/R sign).
+    NaN when L + R = 0.
+    """
     den = 0.5 * (left + right)
     return float(100.0 * (left - right) / den) if den else float("nan")
 
 
 def symmetry_angle(left: float, right: float) -> float:
-    """Symmetry angle in percent (Zifchock et al. 2008), with their correction beyond 90°."""
+    """SA = (arctan(L/R) − 45°) / 90° × 100, in percent; positive when left is larger.
+
+    Zifchock et al. (2008) write (45° − arctan(X_L/X_R)) / 90° × 100 (positive when right is
+    larger); we negate it to share SI's sign. Their correction for a ratio below −1 (angle
+    beyond ±90°, only possible with values of opposite sign) is kept. NaN when R = 0.
+    """
     if right == 0:
         return float("nan")
-    sa = 45.0 - np.degrees(np.arctan(left / right))
-    if sa > 90.0:
-        sa -= 180.0
+    sa = np.degrees(np.arctan(left / right)) - 45.0
+    if sa < -90.0:
+        sa += 180.0
     return float(100.0 * sa / 90.0)
 
 

@@ -1,11 +1,18 @@
 """Common base class for contact detectors (one class per sensor placement).
 
-A detector holds its settings (set in ``__init__``) and, after ``detect(frame)``, its
-results as attributes ending in ``_`` (gaitmap style):
+The contract follows gaitmap (mad-lab-fau): a detector's ``__init__`` only stores its
+parameters, each as an explicit named argument kept under the same attribute name;
+``get_params()``, ``set_params(**p)`` and ``clone()`` read and copy them; ``detect(frame)``
+returns ``self`` and leaves its results in attributes ending in ``_``:
 
-* ``contacts_``: DataFrame, one row per ground contact, columns ``ic_s``, ``to_s``,
-  ``gct_ms`` (ground contact time, ms) and ``side`` ('L', 'R' or missing);
+* ``contacts_``: DataFrame, one row per ground contact, columns ``ic_s``, ``to_s`` (s),
+  ``gct_ms`` (ground contact time, ms), ``side`` ('L', 'R' or missing) and ``partial``;
 * ``fs_hz_``: sampling rate used; ``warnings_``: list of human-readable warnings.
+
+**Partial contacts.** A stance cut by the start or the end of a gap-free segment (the
+recording's edges, or a gap) is kept with ``partial`` True: the event that was seen keeps its
+time, the one outside the data is NaN, and so is ``gct_ms``. Step counts and the step time of
+the neighbouring contact stay right; metrics that need both events ignore it.
 
 The base class validates and cleans the frame (units, NaNs, gaps, non-uniform sampling,
 minimum rate) and calls ``_detect_segment`` once per gap-free segment, so every placement
@@ -14,13 +21,17 @@ is validated on the same data in the same way.
 
 from __future__ import annotations
 
+import copy
+import inspect
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from . import signal as sg
 from .errors import GaitError
 
-CONTACT_COLUMNS = ["ic_s", "to_s", "gct_ms", "side"]
+CONTACT_COLUMNS = ["ic_s", "to_s", "gct_ms", "side", "partial"]
 
 
 def empty_contacts() -> pd.DataFrame:
@@ -31,12 +42,64 @@ def empty_contacts() -> pd.DataFrame:
             "to_s": pd.Series(dtype=float),
             "gct_ms": pd.Series(dtype=float),
             "side": pd.Series(dtype=object),
+            "partial": pd.Series(dtype=bool),
         }
     )
 
 
-class ContactDetector:
-    """Base class: subclasses set ``placement``, ``required`` and ``_detect_segment``."""
+def event_time(contacts: pd.DataFrame) -> pd.Series:
+    """IC time, or TO time for a contact whose IC lies before the data (partial)."""
+    return contacts["ic_s"].fillna(contacts["to_s"])
+
+
+class Params:
+    """gaitmap-style parameter handling: parameters are the ``__init__`` arguments."""
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Names of the constructor parameters (no ``*args``/``**kwargs`` allowed)."""
+        names = []
+        for p in inspect.signature(cls.__init__).parameters.values():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise TypeError(f"{cls.__name__}.__init__ must not take *args/**kwargs")
+            if p.name != "self":
+                names.append(p.name)
+        return names
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters, read back from the attributes of the same names."""
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def set_params(self, **params: Any) -> Params:
+        """Set parameters by name; unknown names raise :class:`GaitError`. Returns self."""
+        unknown = sorted(set(params) - set(self.param_names()))
+        if unknown:
+            raise GaitError(
+                f"{type(self).__name__} has no parameter(s) {unknown}; valid: {self.param_names()}"
+            )
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def clone(self) -> Params:
+        """A new, unfitted instance with (deep copies of) the same parameters."""
+        params = {
+            k: v.clone() if isinstance(v, Params) else copy.deepcopy(v)
+            for k, v in self.get_params().items()
+        }
+        return type(self)(**params)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+class ContactDetector(Params):
+    """Base class: subclasses set ``placement``, ``required`` and ``_detect_segment``.
+
+    Subclasses list ``min_fs_hz``, ``min_gct_s`` and ``max_gct_s`` explicitly in their own
+    ``__init__`` (no ``**kwargs``), so every parameter is visible in the signature.
+    """
 
     placement: str = ""
     #: columns that must be present (after orientation), e.g. ("acc_v_g",)
@@ -54,6 +117,7 @@ class ContactDetector:
     # -- public -------------------------------------------------------------------
     def detect(self, frame: pd.DataFrame) -> ContactDetector:
         """Detect contacts in ``frame`` (``t_s`` plus body-axis columns); returns self."""
+        self._clear_results()
         self.warnings_: list[str] = []
         frame = self._validate(frame)
         cols = [c for c in self.required + self.optional if c in frame.columns]
@@ -83,9 +147,15 @@ class ContactDetector:
 
     # -- to implement -------------------------------------------------------------
     def _detect_segment(self, t: np.ndarray, sig: dict[str, np.ndarray], fs: float) -> pd.DataFrame:
+        """``ic_s``, ``to_s`` (NaN for the event of a partial contact outside the segment)
+        and optionally ``side``, for one gap-free, uniformly sampled segment."""
         raise NotImplementedError
 
     # -- helpers ------------------------------------------------------------------
+    def _clear_results(self) -> None:
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)
+
     def _validate(self, frame: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(frame, pd.DataFrame) or "t_s" not in frame.columns:
             raise GaitError("frame must be a DataFrame with a 't_s' column (seconds)")
@@ -112,9 +182,13 @@ class ContactDetector:
         parts = [p for p in parts if len(p)]
         if not parts:
             return empty_contacts()
-        df = pd.concat(parts, ignore_index=True).sort_values("ic_s", ignore_index=True)
+        df = pd.concat(parts, ignore_index=True)
+        df = df.iloc[np.argsort(event_time(df).to_numpy(), kind="stable")]
         df["gct_ms"] = 1000.0 * (df["to_s"] - df["ic_s"])
-        ok = df["gct_ms"].between(1000 * self.min_gct_s, 1000 * self.max_gct_s)
+        df["partial"] = df["ic_s"].isna() | df["to_s"].isna()
+        # partial contacts have no GCT to check; detectors bound their seen part instead
+        ok = df["partial"] | df["gct_ms"].between(1000 * self.min_gct_s, 1000 * self.max_gct_s)
+        ok &= event_time(df).notna()
         if "side" not in df.columns:
             df["side"] = None
         return df.loc[ok, CONTACT_COLUMNS].reset_index(drop=True)

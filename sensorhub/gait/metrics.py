@@ -9,12 +9,18 @@ Definitions (Cavanagh & Kram 1989; Minetti 1998 for duty factor):
 
 With one pod on one leg (shank, foot) contacts are one per stride: step time is taken as
 stride / 2, which assumes symmetric steps (stated in the result warnings).
+
+Partial contacts (cut by a recording's edge, ``partial`` True, GCT NaN) count as steps and
+give their neighbour its step time; metrics that need the missing event are NaN and the
+medians skip them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from .base import event_time
 
 METRICS = ("gct_ms", "flight_ms", "step_time_ms", "cadence_spm", "duty_factor")
 
@@ -25,7 +31,8 @@ def step_metrics(
     """Add ``step_time_ms``, ``stride_time_ms``, ``flight_ms``, ``cadence_spm``,
     ``duty_factor`` per contact. Intervals spanning a missed step or a gap (longer than
     ``max_gap_ratio`` × the median) are NaN."""
-    df = contacts.sort_values("ic_s", ignore_index=True).copy()
+    order = np.argsort(event_time(contacts).to_numpy(), kind="stable")
+    df = contacts.iloc[order].reset_index(drop=True)
     ic = df["ic_s"].to_numpy(float)
     nxt = np.full(ic.size, np.nan)
     nxt[:-1] = np.diff(ic)
@@ -49,8 +56,10 @@ def step_metrics(
 
 
 def summarise(steps: pd.DataFrame) -> dict[str, float]:
-    """Median of each metric (robust to a few wrong steps) and the step count."""
+    """Median of each metric (robust to a few wrong steps), the step count (partial contacts
+    included) and ``n_partial_contacts``."""
     out: dict[str, float] = {"n_steps": int(len(steps))}
+    out["n_partial_contacts"] = int(steps["partial"].sum()) if "partial" in steps else 0
     for m in METRICS:
         vals = steps[m].to_numpy(float) if m in steps else np.array([])
         out[m] = float(np.nanmedian(vals)) if np.isfinite(vals).any() else float("nan")
@@ -58,11 +67,13 @@ def summarise(steps: pd.DataFrame) -> dict[str, float]:
 
 
 def window_summary(steps: pd.DataFrame, window_s: float = 10.0) -> pd.DataFrame:
-    """Per-window medians (windows of ``window_s`` seconds from the first IC)."""
+    """Per-window medians (windows of ``window_s`` seconds from the first contact; a partial
+    contact without IC falls in the window of its TO)."""
     if steps.empty:
         return pd.DataFrame(columns=["t_start_s", "n_steps", *METRICS])
-    t0 = float(steps["ic_s"].min())
-    win = ((steps["ic_s"] - t0) // window_s).astype(int)
+    t = event_time(steps)
+    t0 = float(t.min())
+    win = ((t - t0) // window_s).astype(int)
     grp = steps.groupby(win)
     out = grp[[m for m in METRICS if m in steps]].median()
     out.insert(0, "n_steps", grp.size())
@@ -78,10 +89,11 @@ def drift(steps: pd.DataFrame, span_s: float = 600.0) -> dict[str, float]:
     """
     if len(steps) < 4:
         return {}
-    t0, t1 = float(steps["ic_s"].min()), float(steps["ic_s"].max())
+    t = event_time(steps)
+    t0, t1 = float(t.min()), float(t.max())
     span = min(span_s, (t1 - t0) / 2.0)
-    first = summarise(steps[steps["ic_s"] <= t0 + span])
-    last = summarise(steps[steps["ic_s"] >= t1 - span])
+    first = summarise(steps[t <= t0 + span])
+    last = summarise(steps[t >= t1 - span])
     out: dict[str, float] = {"span_s": span}
     for m in METRICS:
         a, b = first[m], last[m]

@@ -15,16 +15,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import Params
 
-class SacrumSideDetector:
-    """Assign 'L'/'R' to steps (Lee et al. 2010) from ML acceleration during stance."""
+
+class SacrumSideDetector(Params):
+    """Assign 'L'/'R' to steps (Lee et al. 2010) from ML acceleration during stance.
+
+    Parameters follow the detectors' contract (``get_params``/``set_params``/``clone``);
+    it has no ``detect``: :class:`~sensorhub.gait.sacrum.SacrumDetector` calls ``assign``.
+    """
 
     def __init__(self, min_separation: float = 1.0) -> None:
         #: required |mean(even) − mean(odd)| / pooled SD of the stance ML means
         self.min_separation = min_separation
 
     def assign(self, ml: np.ndarray, rises: np.ndarray, falls: np.ndarray) -> list:
-        """Side per step given fractional stance indices; None where undecided."""
+        """Side per step given fractional stance indices; None where undecided.
+
+        Partial stances (cut by the data's edge) take part with the samples that were seen.
+        """
         ml = np.asarray(ml, float) - np.nanmean(ml)
         m = np.array(
             [np.nanmean(ml[int(a) : int(b) + 1]) for a, b in zip(rises, falls, strict=True)]

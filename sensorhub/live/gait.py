@@ -161,6 +161,9 @@ class PodStream:
             )
             det = make_detector(self.location, **self.detector_settings)
             contacts = det.detect(frame).contacts_
+            contacts = contacts[
+                ~contacts["partial"]
+            ]  # a stance cut by this window is seen whole in another
         except GaitError as exc:  # e.g. a 52 Hz stream: below the detector's minimum rate
             if str(exc) not in self.errors:
                 self.errors.append(str(exc))

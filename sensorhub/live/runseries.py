@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..store.lineprotocol import format_value, series_key
+from ..store.lineprotocol import line_at, series_key
 
 NS = 1_000_000_000
 _MEAN_FIELDS = ("speed_mps", "cadence_spm", "step_length_mm", "hr_bpm", "rr_ms")
@@ -106,12 +106,7 @@ class RunSeries:
         return sec
 
     def _line(self, s: int, sec: _Second) -> tuple[tuple, str]:
-        body = []
-        for k, v in sec.fields().items():
-            text = format_value(v)
-            if text is not None:
-                body.append(f"{k}={text}")
-        return ("run", self.key, s), f"{self.key} {','.join(body)} {s * 1000}"
+        return ("run", self.key, s), line_at(self.key, sec.fields(), s * 1000) or ""
 
     def frame(self) -> pd.DataFrame:
         """Every second so far: UTC DatetimeIndex, one column per field (NaN when absent)."""

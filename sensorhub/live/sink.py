@@ -15,19 +15,21 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..alerts import AlertEngine
 from ..collect import DeviceSpec, Sample
 from ..config import Config
-from ..pipeline import Pipeline
-from ..store.lineprotocol import format_value, series_key
+from ..recompute import Recompute
+from ..recorder import Recorder, session_id
+from ..sources.live import live_source
+from ..store.lineprotocol import epoch_ms, line_at, series_key
 from .gait import NS, PodStream, Step, StepStream, parse_placement
 from .runseries import RunSeries
-from .session import store_session
 from .writer import OutboxWriter
 
 log = logging.getLogger(__name__)
@@ -168,18 +170,13 @@ class LiveSink:
         for s in steps:
             c = s.contact
             tags = {"athlete": a.athlete, "side": c.side or "", "placement": c.location}
-            body = ",".join(
-                f"{k}={v}" for k, v in ((k, format_value(v)) for k, v in s.fields().items()) if v
-            )
-            ms = int(round(c.ic_s * 1000))
+            ms = epoch_ms(c.ic_s)
             key = series_key("stride", tags)
+            line = line_at(key, s.fields(), ms)
+            if line is None:
+                continue
             self.writer.put(
-                ("stride", key, ms),
-                "stride",
-                f"{key} {body} {ms}",
-                int(s.end_s * NS),
-                "stride",
-                urgent=True,
+                ("stride", key, ms), "stride", line, int(s.end_s * NS), "stride", urgent=True
             )
             self.stride_points += 1
         if steps and self.on_window is not None:
@@ -196,10 +193,7 @@ class LiveSink:
         self._alerts_at[a.athlete] = t_s
         window = a.steps.frame(list(a.steps.recent))
         window = pd.DataFrame(
-            {
-                "side": window["side"].map({"L": "left", "R": "right"}),
-                "gct_ms": window["gct_ms"].to_numpy(),
-            },
+            {"side": window["side"].to_numpy(), "gct_ms": window["gct_ms"].to_numpy()},
             index=pd.to_datetime(window["ic_s"], unit="s", utc=True),
         )
         task = asyncio.create_task(
@@ -209,40 +203,38 @@ class LiveSink:
         task.add_done_callback(self._alert_tasks.discard)
 
     def _evaluate_alerts(self, journal, athlete: str, window: pd.DataFrame) -> None:
-        """Writer thread: the live rules of sensorhub.alerts (absent: nothing to do)."""
+        """Writer thread: the live rules of sensorhub.alerts over the rolling window."""
         try:
             if self._alert_engine is None:
-                from ..alerts.engine import AlertEngine
-
                 self._alert_engine = AlertEngine(self.cfg, journal)
             self.alerts += self._alert_engine.evaluate_live(athlete, window)
-        except ImportError:
-            self.alerts_every_s = 0.0
         except Exception:  # noqa: BLE001 - an alert rule must not stop collection
             log.exception("live alert rules failed")
 
     def _store_sessions(self, journal) -> list[SessionReport]:
+        """Writer thread: each athlete's session through the recorder, then daily load."""
+        recorder, recompute = Recorder(self.cfg, journal), Recompute(self.cfg, journal)
         reports = []
         for a in self.athletes.values():
             if a.first_ns is None:
                 continue
             start = pd.Timestamp(a.first_ns, unit="ns", tz="UTC").floor("s")
             end = pd.Timestamp(a.last_ns, unit="ns", tz="UTC")
-            row = store_session(
-                self.cfg,
-                journal,
-                a.athlete,
-                a.run.frame(),
-                a.steps.frame(),
-                start,
-                end,
-                self.sport,
-                message=_describe(a),
+            src = live_source(
+                a.athlete, a.run.frame(), a.steps.frame(), start, end, self.sport, _describe(a)
             )
-            Pipeline(self.cfg, journal=journal).recompute_athlete(a.athlete)
+            done = recorder.record(src)
+            row = (
+                done.sessions[0] if done.sessions else journal.session(session_id(src.identity, 0))
+            )
+            recompute.pending()
             reports.append(
                 SessionReport(
-                    a.athlete, row, dict(a.samples), len(a.run.seconds), len(a.steps.steps)
+                    a.athlete,
+                    asdict(row) if row else {},
+                    dict(a.samples),
+                    len(a.run.seconds),
+                    len(a.steps.steps),
                 )
             )
         return reports

@@ -3,7 +3,7 @@
 Every ``interval_s`` the writer moves the lines put since the last tick into the outbox of
 the journal (one SQLite transaction: from then on a crash or an InfluxDB outage loses
 nothing) and, when InfluxDB is configured, ships the outbox with
-:meth:`sensorhub.store.InfluxWriter.flush` (a batch leaves the outbox only after a 2xx).
+:class:`sensorhub.delivery.Delivery` (a batch leaves the outbox only after a 2xx).
 While InfluxDB is away the backlog grows in the outbox and the next tick that reaches it
 ships it, oldest first.
 
@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..config import Config
-from ..store import FlushReport, InfluxWriter, Journal
+from ..delivery import Delivery
+from ..store import FlushReport, Journal
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -81,7 +82,7 @@ class OutboxWriter:
         self._unacked: list[tuple[str, int]] = []
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
         self._journal: Journal | None = None
-        self._influx: InfluxWriter | None = None
+        self._delivery: Delivery | None = None
         self._task: asyncio.Task | None = None
         self._stop = asyncio.Event()
 
@@ -148,11 +149,11 @@ class OutboxWriter:
         return self._journal
 
     def _close_resources(self) -> None:
-        if self._influx is not None:
-            self._influx.close()
+        if self._delivery is not None:
+            self._delivery.close()
         if self._journal is not None:
             self._journal.close()
-        self._influx = self._journal = None
+        self._delivery = self._journal = None
 
     def _tick(self, journal: Journal) -> FlushReport | None:
         with self._lock:
@@ -174,12 +175,12 @@ class OutboxWriter:
         return report
 
     def flush(self, journal: Journal) -> FlushReport | None:
-        """Ship the outbox now (writer thread only); None when InfluxDB is not configured."""
-        if not self.cfg.influx.enabled:
+        """Ship webhooks and the outbox now (writer thread only); None without InfluxDB."""
+        if self._delivery is None:
+            self._delivery = Delivery(self.cfg, journal)
+        report = self._delivery.ship().influx
+        if report is None:
             return None
-        if self._influx is None:
-            self._influx = InfluxWriter(self.cfg.influx)
-        report = self._influx.flush(journal)
         self.stats.sent_points += report.sent_points
         self.stats.backlog_points = journal.outbox.stats()["points"] if not report.ok else 0
         if not report.ok:

@@ -48,6 +48,12 @@ def trimp_banister(
     male k = 0.64, b = 1.92; female k = 0.86, b = 1.67
     (Banister 1991; Morton, Fitz-Clarke & Banister 1990, J Appl Physiol 69:1171).
 
+    Per-sample, not Banister's session-average form ``minutes · HRr̄ · k · e^(b·HRr̄)``
+    (:func:`trimp_mean_hr`): the weighting is convex, so whenever HR varies the
+    session-average form is smaller — 15 % smaller on a steady 60-min 100 → 180 bpm ramp
+    (rest 60, max 180, male: 92.1 vs 108.7 AU) — and TRIMP from a tool that uses the
+    session's mean HR is not comparable with this one.
+
     Time base: with a DatetimeIndex (UTC) or TimedeltaIndex, NaN/None samples are dropped,
     the index is sorted, and each remaining sample stands for the time since the previous
     one (the first sample counts 0 min), capped at ``max_gap_s`` seconds so pauses and
@@ -78,6 +84,28 @@ def trimp_banister(
     hrr = np.clip((hr.to_numpy(dtype=float) - hr_rest) / (hr_max - hr_rest), 0.0, 1.0)
     minutes = _sample_minutes(hr, dt_s, max_gap_s)
     return float(np.sum(minutes * hrr * k * np.exp(b * hrr)))
+
+
+def trimp_mean_hr(
+    mean_hr_bpm: float, duration_min: float, hr_rest: float, hr_max: float, sex: str
+) -> float:
+    """Banister TRIMP (AU) in its original session-average form, from the mean HR.
+
+    ``TRIMP = duration_min · HRr̄ · k · e^(b·HRr̄)``, ``HRr̄ = (mean HR − rest)/(max − rest)``
+    clipped to [0, 1], k and b as in :func:`trimp_banister` (Banister 1991; Morton,
+    Fitz-Clarke & Banister 1990). For sessions with only a mean HR (e.g. a FIT session
+    summary); it is smaller than the per-sample sum whenever HR varies within the session,
+    so keep one form per athlete.
+    """
+    if sex not in TRIMP_WEIGHTS:
+        raise ValueError(f"sex must be one of {sorted(TRIMP_WEIGHTS)}, got {sex!r}")
+    if not hr_max > hr_rest:
+        raise ValueError(f"hr_max ({hr_max}) must be greater than hr_rest ({hr_rest})")
+    if duration_min < 0:
+        raise ValueError(f"duration_min must be >= 0, got {duration_min}")
+    k, b = TRIMP_WEIGHTS[sex]
+    hrr = min(max((mean_hr_bpm - hr_rest) / (hr_max - hr_rest), 0.0), 1.0)
+    return float(duration_min * hrr * k * np.exp(b * hrr))
 
 
 def srpe(rpe: float, duration_min: float) -> float:
@@ -111,6 +139,10 @@ def session_load(
     The units differ — TRIMP AU (Banister), sRPE AU (Foster 2001), minutes — so they are not
     interchangeable; ``primary`` is a per-athlete config choice, and the returned method
     should be stored next to the load so mixed-method days can be spotted.
+
+    This picks per *session*, so one athlete's sessions can end up on different scales.
+    For a daily series use :func:`sensorhub.load.method.series_loads`, which picks one
+    method for the athlete's whole history and flags estimated and missing sessions.
 
     Returns:
         ``(load, method)`` with method in ``{"trimp", "srpe", "duration"}``.

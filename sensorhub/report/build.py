@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import asdict
 from html import escape
 from pathlib import Path
 
@@ -17,7 +17,6 @@ import pandas as pd
 
 from ..config import Config
 from ..store import Journal
-from ..store.alerts import AlertStore
 from .svg import Chart
 
 CSS = """
@@ -49,12 +48,10 @@ RUN_PLOTS = [
 # -- reports ---------------------------------------------------------------------------------
 def session_report(cfg: Config, journal: Journal, session_id: str) -> str:
     """HTML for one session (``session_id`` or a unique prefix)."""
-    found = journal.find_sessions(session_id)
-    if len(found) != 1:
-        raise KeyError(f"{len(found)} sessions match {session_id!r}")
-    s = dict(found[0])
-    summary = json.loads(s["summary"])
-    start = pd.Timestamp(s["start"])
+    row = journal.find_session(session_id)
+    s = asdict(row)
+    summary = row.summary
+    start = row.start
     sections = [_cards(s, summary)]
     run, note = _run_frame(journal, s)
     sections.append("<h2>The run</h2>" + (f'<p class="note">{escape(note)}</p>' if note else ""))
@@ -123,8 +120,8 @@ def _cards(s: dict, summary: dict) -> str:
 
 def _run_frame(journal: Journal, s: dict) -> tuple[pd.DataFrame | None, str]:
     """The session's records, re-decoded from its source file."""
-    src = journal.db.execute("SELECT path FROM sources WHERE id=?", (s["source_id"],)).fetchone()
-    path = Path(src[0]) if src else None
+    src = journal.source(s["source_id"])
+    path = Path(src["path"]) if src else None
     if path is None or not path.is_file():
         return None, f"Source file {path} is no longer there: run plots left out."
     import drivers.fit
@@ -175,7 +172,7 @@ def _load_charts(journal: Journal, athlete: str, t0: pd.Timestamp, t1: pd.Timest
 
 def _asymmetry_chart(sessions: pd.DataFrame, t0: pd.Timestamp, t1: pd.Timestamp) -> str:
     s = _in_range(sessions, t0, t1)
-    summ = pd.DataFrame([json.loads(x) for x in s["summary"]], index=s.index)
+    summ = pd.DataFrame(list(s["summary"]), index=s.index)
     if "gct_balance_left_pct" not in summ:
         return '<p class="note">No GCT balance recorded.</p>'
     x = pd.to_datetime(s["start"], utc=True, format="ISO8601")
@@ -185,7 +182,7 @@ def _asymmetry_chart(sessions: pd.DataFrame, t0: pd.Timestamp, t1: pd.Timestamp)
 
 def _sessions_table(sessions: pd.DataFrame, t0: pd.Timestamp, t1: pd.Timestamp) -> str:
     s = _in_range(sessions, t0, t1)
-    summ = pd.DataFrame([json.loads(x) for x in s["summary"]], index=s.index)
+    summ = pd.DataFrame(list(s["summary"]), index=s.index)
     rows = "".join(
         f"<tr><td>{escape(r['start'][:16].replace('T', ' '))}</td><td>{escape(r['id'])}</td>"
         f"<td>{_num(r['duration_s'], 60)}</td><td>{_num(r['distance_m'], 1000, digits=2)}</td>"
@@ -199,7 +196,7 @@ def _sessions_table(sessions: pd.DataFrame, t0: pd.Timestamp, t1: pd.Timestamp) 
 
 
 def _alerts(journal: Journal, athlete: str, t0: pd.Timestamp, t1: pd.Timestamp) -> str:
-    df = AlertStore(journal).frame(athlete)
+    df = journal.alerts.frame(athlete)
     if not df.empty:
         opened = pd.to_datetime(df["opened_at"], utc=True, format="ISO8601")
         df = df[(opened >= t0) & (opened < t1)]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .journal import Journal
+if TYPE_CHECKING:
+    from .journal import Journal
 
 ALERT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -58,12 +59,11 @@ def _iso(t: pd.Timestamp) -> str:
 
 
 class AlertStore:
-    """The alert tables of a :class:`Journal` (created on first use)."""
+    """The alert tables of a :class:`Journal` (created with the journal's schema)."""
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self.db: sqlite3.Connection = journal.db
-        self.db.executescript(ALERT_SCHEMA)
 
     # -- alerts ------------------------------------------------------------------------
     def add(self, athlete: str, row: dict[str, Any]) -> int:

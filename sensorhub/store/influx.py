@@ -1,22 +1,61 @@
-"""Ship outbox batches to InfluxDB's v1 ``/write`` endpoint.
+"""Ship outbox batches to InfluxDB's v1 ``/write`` endpoint, safely under faults.
 
 The v1 endpoint is accepted by InfluxDB 1.x, 2.x (compatibility API; a bucket is mapped to
-a database automatically from 2.5 on) and 3.x. A batch leaves the outbox only after a 2xx.
-Connection errors and 5xx stop the flush (InfluxDB is down or overloaded: try later);
-4xx marks that batch with its error and goes on to the next, so one bad batch does not
-block the rest. Tokens go in the ``Authorization`` header and never in logs or errors.
+a database automatically from 2.5 on) and 3.x. The policy (docs/reliability.md):
+
+- **At least once, idempotently.** A batch leaves the outbox only after a 2xx; a crash in
+  between resends it, which writes the same points again (same series and timestamp).
+- **Order per series.** A batch is never sent while an older queued batch of its series
+  (:mod:`sensorhub.store.outbox`) waits, so an older value can never overwrite a newer one.
+- **Answers.** 2xx: delete. 413: split in halves and send those, recursively down to one
+  line; a single line still too large is parked. Other 4xx (400, 404, 422 …): the batch
+  waits ``backoff(attempts)`` and after ``MAX_ATTEMPTS`` refusals is parked; the flush goes
+  on with other series. 401/403: stop at once (nothing else can succeed). 429/503: stop;
+  nobody in any process sends before ``Retry-After`` (seconds or an HTTP date, capped at
+  ``MAX_RETRY_AFTER_S``) or, without it, ``backoff(failures)``. Other 5xx and timeouts: stop,
+  ``backoff(failures)``. Connection refused: stop (no backoff: a refused connect costs the
+  server nothing, and shipping resumes the moment it is back).
+- **backoff(n)** = 1, 2, 4 … s after the nth consecutive failure, at most ``MAX_BACKOFF_S``.
+- **Deadlines.** ``timeout_s`` bounds each request in total (connect, send, wait, read),
+  not each socket read; ``flush(deadline_s=...)`` bounds the whole flush.
+- **One shipper.** A lease in the journal (``leases`` table) lets one process ship at a
+  time; another one's flush returns ``skipped`` at once.
+
+Credentials never appear in errors or in the outbox (:mod:`sensorhub.store.redact`);
+credentials written in the URL are moved to the ``Authorization`` header.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from ..config import InfluxConfig
+from ..faultpoints import checkpoint
 from .journal import Journal
 from .lineprotocol import PRECISION
+from .outbox import KEPT, PARKED, QUEUED, Backoff, Outbox, Slot, new_holder
+from .redact import redact, redact_url
+
+MAX_ATTEMPTS = 5  # refusals (4xx other than 401/403/413/429) before a batch is parked
+MAX_BACKOFF_S = 60.0
+MAX_RETRY_AFTER_S = 3600.0
+LEASE_MIN_S = 30.0
+
+
+def backoff_s(n: int) -> float:
+    """Wait after the ``n``th consecutive failure: 1, 2, 4 … seconds, at most 60."""
+    return min(MAX_BACKOFF_S, 2.0 ** (max(n, 1) - 1))
 
 
 @dataclass
@@ -26,71 +65,449 @@ class FlushReport:
     failed_batches: int = 0
     left_batches: int = 0
     errors: list[str] = field(default_factory=list)
+    parked_batches: int = 0  # in the outbox after this flush (retry with ``parked=True``)
+    skipped: bool = False  # another process holds the shipping lease
+    retry_at: float | None = None  # Unix time before which nothing is sent (server backoff)
+    deadline_reached: bool = False
+    requests: int = 0
+    acked_ids: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.left_batches == 0
+        """Nothing is waiting (or another process is shipping it)."""
+        return self.skipped or self.left_batches == 0
+
+
+@dataclass
+class _Answer:
+    kind: str  # ok | too_large | reject | auth | busy | server | timeout | deadline | down
+    status: int | None
+    error: str
+    retry_after: float | None = None  # absolute Unix time
+
+
+STOPPING = {"auth", "busy", "server", "timeout", "deadline", "down"}
+BACKING_OFF = {"auth", "busy", "server", "timeout"}
 
 
 class InfluxWriter:
-    """A small client for ``/write`` and ``/query`` (the latter for setup and tests)."""
+    """A small client for ``/write`` and ``/query`` (the latter for setup and tests).
 
-    def __init__(self, cfg: InfluxConfig, client: httpx.Client | None = None) -> None:
+    ``clock`` (Unix seconds) schedules retries; request deadlines use ``time.monotonic``.
+    """
+
+    def __init__(
+        self,
+        cfg: InfluxConfig,
+        client: httpx.Client | None = None,
+        clock: Any = time.time,
+    ) -> None:
         self.cfg = cfg
-        headers = {"Authorization": f"Token {cfg.token}"} if cfg.token else {}
-        auth = (cfg.username, cfg.password) if cfg.username and not cfg.token else None
+        self.clock = clock
+        self.base_url, self._extra_params, creds = split_credentials(cfg.url)
+        self.token = cfg.token or creds.get("token", "")
+        self.username = cfg.username or creds.get("username", "")
+        self.password = cfg.password or creds.get("password", "")
+        self.secrets = [self.token, self.password, creds.get("password"), creds.get("token")]
+        headers = {"Authorization": f"Token {self.token}"} if self.token else {}
+        auth = (self.username, self.password) if self.username and not self.token else None
+        self._deadline = _Deadline()
         self.client = client or httpx.Client(
-            base_url=cfg.url, headers=headers, auth=auth, timeout=cfg.timeout_s
+            base_url=self.base_url,
+            headers=headers,
+            auth=auth,
+            timeout=cfg.timeout_s,
+            transport=DeadlineTransport(self._deadline),
+            trust_env=False,  # a proxy from the environment would bypass the deadlines
         )
+        self.target = f"{redact_url(self.base_url)} db={cfg.database}"
+        self._fingerprint = hashlib.sha256(
+            f"{self.token}\0{self.username}\0{self.password}".encode()
+        ).hexdigest()[:12]
+        self._holder = new_holder()
         self._created_db = False
+        self._backoff_row = False
 
     def close(self) -> None:
         self.client.close()
 
-    def write(self, body: str) -> httpx.Response:
-        params = {"db": self.cfg.database, "precision": PRECISION}
-        return self.client.post("/write", params=params, content=body.encode("utf-8"))
+    # -- requests ------------------------------------------------------------------------
+    def write(self, body: str, deadline: float | None = None) -> httpx.Response:
+        """POST line protocol; ``deadline`` (``time.monotonic``) defaults to now + timeout_s."""
+        params = {**self._extra_params, "db": self.cfg.database, "precision": PRECISION}
+        with self._deadline.until(deadline or time.monotonic() + self.cfg.timeout_s):
+            return self.client.post("/write", params=params, content=body.encode("utf-8"))
 
     def query(self, q: str, method: str = "GET") -> dict:
-        params = {"db": self.cfg.database, "q": q, "epoch": "ms"}
-        resp = self.client.request(method, "/query", params=params)
+        params = {**self._extra_params, "db": self.cfg.database, "q": q, "epoch": "ms"}
+        with self._deadline.until(time.monotonic() + self.cfg.timeout_s):
+            resp = self.client.request(method, "/query", params=params)
         resp.raise_for_status()
         return resp.json()
 
     def ensure_database(self) -> None:
         """CREATE DATABASE on InfluxDB 1.x; harmless where it is not allowed or not needed."""
-        with contextlib.suppress(httpx.HTTPError):
-            self.client.post("/query", params={"q": f'CREATE DATABASE "{self.cfg.database}"'})
+        with (
+            contextlib.suppress(httpx.HTTPError),
+            self._deadline.until(time.monotonic() + self.cfg.timeout_s),
+        ):
+            self.client.post(
+                "/query",
+                params={**self._extra_params, "q": f'CREATE DATABASE "{self.cfg.database}"'},
+            )
         self._created_db = True
 
-    def flush(self, journal: Journal, max_batches: int | None = None) -> FlushReport:
-        """Send every outbox batch in order; see the module docstring for the policy."""
+    # -- flush -----------------------------------------------------------------------------
+    def flush(
+        self,
+        journal: Journal,
+        max_batches: int | None = None,
+        *,
+        parked: bool = False,
+        deadline_s: float | None = None,
+    ) -> FlushReport:
+        """Ship the outbox by the policy of the module docstring.
+
+        ``parked``: first resend parked batches (and the acknowledged newer batches of their
+        series, so the newest values end on top). ``deadline_s``: stop sending after this
+        many seconds (the request under way is cut at the deadline too).
+        """
         report = FlushReport()
-        for batch in journal.outbox.batches(limit=max_batches):
-            status, error = self._send(batch.body)
-            if status is not None and 200 <= status < 300:
-                journal.outbox.ack(batch.id)
-                report.sent_batches += 1
-                report.sent_points += batch.n_points
-                continue
-            journal.outbox.failed(batch.id, error)
-            report.errors.append(error)
-            if status is None or status >= 500:
-                break
-            report.failed_batches += 1
-        report.left_batches = journal.outbox.stats()["batches"]
+        ob = journal.outbox
+        end = time.monotonic() + deadline_s if deadline_s is not None else None
+        if not ob.take_lease(self._holder, self._lease_ttl()):
+            report.skipped = True
+        else:
+            try:
+                self._flush_leased(ob, report, max_batches, parked, end)
+            finally:
+                ob.release_lease(self._holder)
+        st = ob.stats()
+        report.left_batches, report.parked_batches = st["batches"], st["parked"]
+        if st["parked"] and not report.skipped:
+            report.errors.append(
+                f"{st['parked']} batch(es) parked after being refused; retry with"
+                f" flush --parked. Last: {st['parked_last_error']}"
+            )
         return report
 
-    def _send(self, body: str) -> tuple[int | None, str]:
+    def _flush_leased(
+        self, ob: Outbox, report: FlushReport, limit: int | None, parked: bool, end: float | None
+    ) -> None:
+        wait = ob.backoff(self.target)
+        if wait and self.clock() < wait.not_before and self._applies(wait):
+            report.retry_at = wait.not_before
+            report.errors.append(
+                f"waiting {wait.not_before - self.clock():.1f} s before sending again"
+                f" (after: {wait.last_error})"
+            )
+            return
+        self._backoff_row = wait is not None
+        slots = ob.slots((QUEUED, PARKED, KEPT) if parked else (QUEUED, PARKED))
+        parked_series = {s.series for s in slots if s.state == PARKED}
+        order = [s for s in slots if s.state != QUEUED and parked] + [
+            s for s in slots if s.state == QUEUED
+        ]
+        blocked: set[str] = set()
+        lease_renewed = time.monotonic()
+        for slot in order:
+            if limit and report.sent_batches + report.failed_batches >= limit:
+                break
+            if end is not None and time.monotonic() >= end:
+                report.deadline_reached = True
+                report.errors.append("flush deadline reached")
+                break
+            if slot.series in blocked:
+                continue
+            if slot.state == QUEUED and slot.next_attempt_at > self.clock():
+                blocked.add(slot.series)  # its turn has not come: the series waits with it
+                continue
+            if time.monotonic() - lease_renewed > self._lease_ttl() / 3:
+                if not ob.take_lease(self._holder, self._lease_ttl()):
+                    report.errors.append("another process took over shipping")
+                    return
+                lease_renewed = time.monotonic()
+            answer = self._ship(ob, slot, report, end)
+            if answer.kind == "ok":
+                self._acknowledged(ob, slot, parked_series, report)
+                continue
+            report.errors.append(answer.error)
+            if answer.kind in STOPPING:
+                self._stop(ob, slot, answer, report)
+                return
+            report.failed_batches += 1
+            if self._refused(ob, slot, answer):
+                parked_series.add(slot.series)  # newer batches of the series may go on
+            else:
+                blocked.add(slot.series)
+        for series in parked_series if parked else ():
+            ob.release_kept(series)
+
+    def _acknowledged(
+        self, ob: Outbox, slot: Slot, parked_series: set[str], report: FlushReport
+    ) -> None:
+        if slot.state == QUEUED:
+            ob.ack(slot.id, keep=slot.series in parked_series)
+        elif slot.state == PARKED:
+            ob.ack(slot.id, keep=True)  # released with the series' other kept batches
+        report.sent_batches += 1
+        report.sent_points += slot.n_points
+        report.acked_ids.append(slot.id)
+
+    def _refused(self, ob: Outbox, slot: Slot, answer: _Answer) -> bool:
+        """Count a refusal against the batch; True when that parks it."""
+        attempts = slot.attempts + 1
+        park = slot.state == PARKED or attempts >= MAX_ATTEMPTS or answer.kind == "too_large"
+        retry = self.clock() + backoff_s(attempts)
+        ob.failed(slot.id, answer.error, next_attempt_at=retry, park=park)
+        return park
+
+    def _stop(self, ob: Outbox, slot: Slot, answer: _Answer, report: FlushReport) -> None:
+        ob.failed(slot.id, answer.error, count=False)
+        if answer.kind not in BACKING_OFF:
+            if answer.kind == "deadline":
+                report.deadline_reached = True
+            return
+        prev = ob.backoff(self.target)
+        failures = (prev.failures if prev else 0) + 1
+        not_before = answer.retry_after or self.clock() + backoff_s(failures)
+        ob.set_backoff(
+            self.target,
+            Backoff(
+                failures,
+                not_before,
+                answer.kind,
+                self._fingerprint if answer.kind == "auth" else None,
+                answer.error,
+            ),
+        )
+        report.retry_at = not_before
+        self._backoff_row = True
+
+    def _applies(self, wait: Backoff) -> bool:
+        """An auth backoff ends as soon as the credentials change."""
+        return wait.reason != "auth" or wait.credentials == self._fingerprint
+
+    def _lease_ttl(self) -> float:
+        return max(LEASE_MIN_S, 3 * self.cfg.timeout_s)
+
+    # -- one batch -------------------------------------------------------------------------
+    def _ship(self, ob: Outbox, slot: Slot, report: FlushReport, end: float | None) -> _Answer:
+        body = ob.body(slot.id) or ""
+        answer = self._post(body, end, report)
+        if answer.kind == "too_large" and "\n" in body:
+            answer = self._split(ob, slot, body.split("\n"), end, report)
+        if answer.kind == "ok":
+            checkpoint("flush.after_send")
+            if self._backoff_row:  # the server takes writes again: forget its failures
+                ob.clear_backoff(self.target)
+                self._backoff_row = False
+        return answer
+
+    def _split(
+        self, ob: Outbox, slot: Slot, lines: list[str], end: float | None, report: FlushReport
+    ) -> _Answer:
+        """413: send halves, recursively down to single lines; keep what is left in the batch."""
+        mid = len(lines) // 2
+        stack, rejected, answer = [lines[mid:], lines[:mid]], [], _Answer("ok", 204, "")
+        while stack:
+            chunk = stack.pop()
+            got = self._post("\n".join(chunk), end, report)
+            if got.kind == "ok":
+                continue
+            if got.kind == "too_large" and len(chunk) > 1:
+                mid = len(chunk) // 2
+                stack += [chunk[mid:], chunk[:mid]]
+                continue
+            if got.kind == "too_large":
+                rejected.append(chunk[0])
+                answer = got
+                continue
+            rest = chunk + [ln for c in reversed(stack) for ln in c]
+            ob.rewrite(slot.id, rejected + rest)
+            return got
+        if rejected:  # only lines the server will never take are left: park them
+            ob.rewrite(slot.id, rejected)
+            slot.n_points = len(rejected)
+            return _Answer("too_large", 413, f"{answer.error} ({len(rejected)} line(s) too large)")
+        return answer
+
+    def _post(self, body: str, end: float | None, report: FlushReport) -> _Answer:
+        deadline = time.monotonic() + self.cfg.timeout_s
+        cut_by_flush = end is not None and end < deadline
+        checkpoint("flush.before_send")
+        report.requests += 1
         try:
-            resp = self.write(body)
+            resp = self.write(body, min(deadline, end) if cut_by_flush else deadline)
             if (
                 resp.status_code == 404
                 and not self._created_db
                 and "database not found" in resp.text
             ):
                 self.ensure_database()
-                resp = self.write(body)
+                resp = self.write(body, min(deadline, end) if cut_by_flush else deadline)
+        except httpx.TimeoutException as exc:
+            kind = "deadline" if cut_by_flush and time.monotonic() >= end else "timeout"
+            what = "flush deadline" if kind == "deadline" else f"{self.cfg.timeout_s:g} s deadline"
+            return _Answer(
+                kind, None, self._err(f"no answer within the {what} ({type(exc).__name__})")
+            )
         except httpx.HTTPError as exc:
-            return None, f"InfluxDB at {self.cfg.url} unreachable: {type(exc).__name__}"
-        return resp.status_code, f"InfluxDB answered {resp.status_code}: {resp.text.strip()[:300]}"
+            return _Answer("down", None, self._err(f"unreachable: {type(exc).__name__}: {exc}"))
+        code = resp.status_code
+        error = self._err(f"answered {code}: {resp.text.strip()[:300]}")
+        return _Answer(_kind(code), code, error, self._retry_after(resp))
+
+    def _err(self, text: str) -> str:
+        return redact(f"InfluxDB at {self.target} {text}", self.secrets)
+
+    def _retry_after(self, resp: httpx.Response) -> float | None:
+        if resp.status_code not in (429, 503):
+            return None
+        delay = parse_retry_after(resp.headers.get("Retry-After"), self.clock())
+        return None if delay is None else self.clock() + min(delay, MAX_RETRY_AFTER_S)
+
+
+def _kind(code: int) -> str:
+    if 200 <= code < 300:
+        return "ok"
+    if code in (401, 403):
+        return "auth"
+    if code in (429, 503):
+        return "busy"
+    if code == 413:
+        return "too_large"
+    return "server" if code >= 500 else "reject"
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def split_credentials(url: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """``url`` without credentials, its other query parameters, and the credentials found.
+
+    ``http://u:p@host/?u=..&p=..&token=..`` -> (``http://host``, {}, {username, password, token}).
+    """
+    parts = urlsplit(url)
+    creds: dict[str, str] = {}
+    if parts.username is not None:
+        creds["username"] = unquote(parts.username)
+    if parts.password is not None:
+        creds["password"] = unquote(parts.password)
+    keep: dict[str, str] = {}
+    for k, v in parse_qsl(parts.query, keep_blank_values=True):
+        name = {"u": "username", "p": "password", "token": "token"}.get(k.lower())
+        if name:
+            creds.setdefault(name, v)
+        else:
+            keep[k] = v
+    netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    if parts.port:
+        netloc += f":{parts.port}"
+    base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    return base, keep, creds
+
+
+# -- total deadline per request ----------------------------------------------------------------
+class _Deadline(threading.local):
+    """The monotonic time by which the current request must be over (per thread)."""
+
+    at: float | None = None
+
+    @contextlib.contextmanager
+    def until(self, at: float) -> Iterator[None]:
+        outer, self.at = self.at, at if self.at is None else min(at, self.at)
+        try:
+            yield
+        finally:
+            self.at = outer
+
+    def clamp(self, timeout: float | None, exc: type[Exception]) -> float | None:
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise exc("request deadline reached")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read/write waits at most until the request deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self.inner, self.deadline = inner, deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, self.deadline.clamp(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, self.deadline.clamp(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        t = self.deadline.clamp(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self.inner.start_tls(ssl_context, server_hostname, t), self.deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, deadline: _Deadline) -> None:
+        self.inner, self.deadline = httpcore.SyncBackend(), deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        t = self.deadline.clamp(timeout, httpcore.ConnectTimeout)
+        stream = self.inner.connect_tcp(host, port, t, local_address, socket_options)
+        return _DeadlineStream(stream, self.deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        t = self.deadline.clamp(timeout, httpcore.ConnectTimeout)
+        stream = self.inner.connect_unix_socket(path, t, socket_options)
+        return _DeadlineStream(stream, self.deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+class DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport over a network backend that enforces a total deadline per request.
+
+    httpx's timeouts bound each socket operation: a server sending one byte per second
+    never trips a 10 s read timeout. Here every socket operation waits at most until the
+    deadline set with ``_Deadline.until``, so a request ends by then whatever the server does.
+    """
+
+    def __init__(self, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(self._pool, httpcore.ConnectionPool):  # pragma: no cover
+            raise RuntimeError("unexpected httpx transport internals")
+        self._pool = httpcore.ConnectionPool(
+            max_connections=4, network_backend=_DeadlineBackend(deadline)
+        )

@@ -1,8 +1,10 @@
-"""The local journal: SQLite (WAL) in the state directory.
+"""The local journal: SQLite (WAL) in the state directory — the embedded default store.
 
-It is the embedded default store: sources (by sha256 and FIT file_id, so re-ingesting a
-file is a no-op), sessions with their summaries, daily load per athlete, and the outbox of
-line-protocol batches that InfluxDB has not yet acknowledged.
+It holds every ingested source (by sha256 and FIT file_id, so re-ingesting a file is a
+no-op), sessions with their summaries, daily load per athlete, the HR limits devices reported,
+the durable "recompute this athlete" marks, alerts and their webhook queue
+(:mod:`sensorhub.store.alerts`), and the outbox of line-protocol batches not yet acknowledged
+by InfluxDB (:mod:`sensorhub.store.outbox`). No SQL lives outside ``sensorhub/store``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .alerts import ALERT_SCHEMA, AlertStore
 from .outbox import Outbox
 
 SCHEMA = """
@@ -58,11 +62,116 @@ CREATE TABLE IF NOT EXISTS daily_load (
     values_json TEXT NOT NULL,
     PRIMARY KEY (athlete, day)
 );
+CREATE TABLE IF NOT EXISTS device_hr (
+    athlete TEXT PRIMARY KEY,
+    hr_rest REAL,
+    hr_max REAL,
+    sex TEXT,
+    seen_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dirty (
+    athlete TEXT PRIMARY KEY,
+    since_day TEXT NOT NULL,
+    marks INTEGER NOT NULL DEFAULT 1
+);
 CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
 """
+
+SOURCE_COLUMNS = (
+    "path",
+    "sha256",
+    "fit_file_id",
+    "kind",
+    "athlete",
+    "ingested_at",
+    "n_sessions",
+    "n_records",
+    "partial",
+    "message",
+)
+SESSION_COLUMNS = (
+    "id",
+    "source_id",
+    "athlete",
+    "sport",
+    "sub_sport",
+    "start",
+    "end",
+    "day",
+    "duration_s",
+    "distance_m",
+    "trimp",
+    "rpe",
+    "pain",
+    "load",
+    "load_method",
+    "partial",
+    "summary",
+)
+
+
+@dataclass
+class SessionRow:
+    """One stored session. Times are UTC; ``day`` is the athlete's local calendar day;
+    ``summary`` holds the SI-named numbers of the ``session`` measurement (docs/schema.md)."""
+
+    id: str
+    athlete: str
+    sport: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    day: str
+    sub_sport: str = ""
+    source_id: int | None = None
+    duration_s: float | None = None
+    distance_m: float | None = None
+    trimp: float | None = None
+    rpe: float | None = None
+    pain: float | None = None
+    load: float | None = None
+    load_method: str | None = None
+    partial: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_db(cls, r: sqlite3.Row) -> SessionRow:
+        d = dict(r)
+        d["start"] = pd.Timestamp(d["start"])
+        d["end"] = pd.Timestamp(d["end"])
+        d["partial"] = bool(d["partial"])
+        d["summary"] = json.loads(d["summary"])
+        return cls(**d)
+
+    def db_values(self) -> tuple:
+        d = {k: getattr(self, k) for k in SESSION_COLUMNS}
+        d["start"], d["end"] = self.start.isoformat(), self.end.isoformat()
+        d["partial"] = int(self.partial)
+        d["summary"] = json.dumps(self.summary, default=str, sort_keys=True)
+        return tuple(d[k] for k in SESSION_COLUMNS)
+
+
+class StoreError(RuntimeError):
+    """The journal cannot be used (disk full, not writable, damaged): one line, run stops."""
+
+
+def store_error(exc: sqlite3.Error, path: Path) -> StoreError:
+    """A one-line :class:`StoreError` for an SQLite failure on the journal at ``path``."""
+    text = str(exc)
+    if "full" in text:
+        return StoreError(f"state dir full: free space in {path.parent} ({text})")
+    if "readonly" in text or "unable to open" in text or "read-only" in text:
+        return StoreError(f"state dir not writable: {path.parent} ({text})")
+    return StoreError(f"journal {path}: {text}")
+
+
+class AmbiguousSession(KeyError):
+    """A session id prefix that matches no session, or several."""
+
+
+MIN_ID_PREFIX = 4
 
 
 class Journal:
@@ -76,21 +185,29 @@ class Journal:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA + ALERT_SCHEMA)
         self.outbox = Outbox(self.db)
+        self.alerts = AlertStore(self)
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        """One SQLite transaction; an SQLite failure becomes a :class:`StoreError`."""
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:  # SQLite may already have rolled back (disk full)
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise
+            raise store_error(exc, self.path) from None
 
     # -- sources ---------------------------------------------------------------
     def source_by_sha(self, sha256: str) -> sqlite3.Row | None:
@@ -99,36 +216,85 @@ class Journal:
     def source_by_file_id(self, file_id: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM sources WHERE fit_file_id=?", (file_id,)).fetchone()
 
+    def source(self, source_id: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM sources WHERE id=?", (source_id,)).fetchone()
+
     def add_source(self, **row: Any) -> int:
+        unknown = set(row) - set(SOURCE_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown source columns {sorted(unknown)}")
         cols = ",".join(row)
         marks = ",".join("?" for _ in row)
         cur = self.db.execute(f"INSERT INTO sources ({cols}) VALUES ({marks})", tuple(row.values()))
         return int(cur.lastrowid)
 
+    def source_counts(self) -> tuple[int, int]:
+        """(sources, of which partial)."""
+        r = self.db.execute("SELECT COUNT(*), COALESCE(SUM(partial),0) FROM sources").fetchone()
+        return int(r[0]), int(r[1])
+
     # -- sessions --------------------------------------------------------------
-    def add_session(self, row: dict[str, Any]) -> None:
-        row = dict(row)
-        row["summary"] = json.dumps(row.get("summary", {}), default=str, sort_keys=True)
-        cols = ",".join(row)
-        marks = ",".join("?" for _ in row)
+    def add_session(self, row: SessionRow) -> None:
+        marks = ",".join("?" for _ in SESSION_COLUMNS)
         self.db.execute(
-            f"INSERT OR REPLACE INTO sessions ({cols}) VALUES ({marks})", tuple(row.values())
+            f"INSERT OR REPLACE INTO sessions ({','.join(SESSION_COLUMNS)}) VALUES ({marks})",
+            row.db_values(),
         )
 
-    def sessions(self, athlete: str | None = None) -> pd.DataFrame:
+    def session_rows(self, athlete: str | None = None) -> list[SessionRow]:
         sql = "SELECT * FROM sessions" + (" WHERE athlete=?" if athlete else "") + " ORDER BY start"
-        rows = self.db.execute(sql, (athlete,) if athlete else ()).fetchall()
-        return pd.DataFrame([dict(r) for r in rows])
+        return [SessionRow.from_db(r) for r in self.db.execute(sql, (athlete,) if athlete else ())]
 
-    def session(self, session_id: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
-
-    def find_sessions(self, prefix: str) -> list[sqlite3.Row]:
-        return self.db.execute(
-            "SELECT * FROM sessions WHERE id LIKE ? ORDER BY start", (prefix + "%",)
+    def sessions(self, athlete: str | None = None) -> pd.DataFrame:
+        """Sessions as a table, oldest first (``summary`` holds each session's dict)."""
+        rows = self.db.execute(
+            "SELECT * FROM sessions" + (" WHERE athlete=?" if athlete else "") + " ORDER BY start",
+            (athlete,) if athlete else (),
         ).fetchall()
+        df = pd.DataFrame([dict(r) for r in rows])
+        if not df.empty:
+            df["summary"] = [json.loads(s) for s in df["summary"]]
+        return df
+
+    def session_table(self, athlete: str | None = None) -> pd.DataFrame:
+        """Sessions with their summary fields as columns (``summary.`` fields that share a name
+        with a session column are left out), ``start`` as UTC timestamps."""
+        df = self.sessions(athlete)
+        if df.empty:
+            return df
+        summ = pd.DataFrame(list(df["summary"]), index=df.index)
+        summ = summ[[c for c in summ.columns if c not in df.columns]]
+        out = pd.concat([df.drop(columns="summary"), summ], axis=1)
+        out["start"] = pd.to_datetime(out["start"], utc=True, format="ISO8601")
+        out["end"] = pd.to_datetime(out["end"], utc=True, format="ISO8601")
+        return out
+
+    def session(self, session_id: str) -> SessionRow | None:
+        r = self.db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
+        return SessionRow.from_db(r) if r else None
+
+    def find_session(self, prefix: str) -> SessionRow:
+        """The one session whose id starts with ``prefix`` (at least 4 characters, no wildcards:
+        ``%`` and ``_`` match themselves); :class:`AmbiguousSession` otherwise."""
+        prefix = prefix.strip().lower()
+        if len(prefix) < MIN_ID_PREFIX:
+            raise AmbiguousSession(
+                f"session id {prefix!r}: give at least {MIN_ID_PREFIX} characters"
+            )
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.db.execute(
+            "SELECT * FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY start LIMIT 3",
+            (escaped + "%",),
+        ).fetchall()
+        if len(rows) != 1:
+            what = "no session" if not rows else "several sessions"
+            raise AmbiguousSession(f"{what} match {prefix!r} (see `sensorhub sessions`)")
+        return SessionRow.from_db(rows[0])
 
     def update_session(self, session_id: str, **values: Any) -> None:
+        unknown = set(values) - set(SESSION_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown session columns {sorted(unknown)}")
         sets = ",".join(f"{k}=?" for k in values)
         self.db.execute(f"UPDATE sessions SET {sets} WHERE id=?", (*values.values(), session_id))
 
@@ -137,17 +303,58 @@ class Journal:
             r[0] for r in self.db.execute("SELECT DISTINCT athlete FROM sessions ORDER BY athlete")
         ]
 
+    def session_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+
+    # -- HR limits reported by devices -------------------------------------------
+    def set_device_hr(
+        self, athlete: str, hr_rest: float | None, hr_max: float | None, sex: str | None
+    ) -> None:
+        """Remember the HR limits a device reported for the athlete (the latest file wins)."""
+        self.db.execute(
+            "INSERT INTO device_hr VALUES (?,?,?,?,?) ON CONFLICT(athlete) DO UPDATE SET "
+            "hr_rest=COALESCE(excluded.hr_rest, hr_rest), hr_max=COALESCE(excluded.hr_max, hr_max),"
+            " sex=COALESCE(excluded.sex, sex), seen_at=excluded.seen_at",
+            (athlete, hr_rest, hr_max, sex, pd.Timestamp.now(tz="UTC").isoformat()),
+        )
+
+    def device_hr(self, athlete: str) -> tuple[float | None, float | None, str | None]:
+        r = self.db.execute(
+            "SELECT hr_rest, hr_max, sex FROM device_hr WHERE athlete=?", (athlete,)
+        ).fetchone()
+        return (r[0], r[1], r[2]) if r else (None, None, None)
+
+    # -- recompute marks -------------------------------------------------------
+    def mark_dirty(self, athlete: str, since_day: str) -> None:
+        """Durably note that ``athlete``'s daily load must be recomputed from ``since_day``
+        (written in the same transaction as the data that made it stale)."""
+        self.db.execute(
+            "INSERT INTO dirty VALUES (?,?,1) ON CONFLICT(athlete) DO UPDATE SET "
+            "since_day=MIN(since_day, excluded.since_day), marks=marks+1",
+            (athlete, since_day),
+        )
+
+    def dirty(self) -> dict[str, tuple[str, int]]:
+        """{athlete: (since_day, marks)} of pending recomputes."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT * FROM dirty ORDER BY 1")}
+
+    def clear_dirty(self, athlete: str, marks: int) -> None:
+        """Clear the mark if nothing marked it again since it was read (``marks`` unchanged)."""
+        self.db.execute("DELETE FROM dirty WHERE athlete=? AND marks=?", (athlete, marks))
+
     # -- daily load ------------------------------------------------------------
     def replace_daily_load(self, athlete: str, table: pd.DataFrame) -> None:
         """Store the athlete's whole daily table (index: day), replacing what was there."""
         self.db.execute("DELETE FROM daily_load WHERE athlete=?", (athlete,))
         rows = [
-            (athlete, day.strftime("%Y-%m-%d"), json.dumps({k: _num(v) for k, v in vals.items()}))
+            (athlete, day.strftime("%Y-%m-%d"), json.dumps({k: _value(v) for k, v in vals.items()}))
             for day, vals in table.to_dict("index").items()
         ]
         self.db.executemany("INSERT INTO daily_load VALUES (?,?,?)", rows)
 
     def daily_load(self, athlete: str) -> pd.DataFrame:
+        """The stored daily table: numeric columns as floats, text columns (a ratio's status)
+        as strings; index ``day`` (tz-naive local dates)."""
         rows = self.db.execute(
             "SELECT day, values_json FROM daily_load WHERE athlete=? ORDER BY day", (athlete,)
         ).fetchall()
@@ -157,7 +364,10 @@ class Journal:
             [json.loads(r[1]) for r in rows], index=pd.to_datetime([r[0] for r in rows])
         )
         df.index.name = "day"
-        return df.astype(float)
+        for c in df.columns:
+            if df[c].map(lambda v: v is None or isinstance(v, int | float)).all():
+                df[c] = df[c].astype(float)
+        return df
 
     # -- counters --------------------------------------------------------------
     def bump(self, name: str, by: int = 1) -> None:
@@ -170,7 +380,10 @@ class Journal:
         return {r[0]: r[1] for r in self.db.execute("SELECT name, value FROM counters")}
 
 
-def _num(v: Any) -> float | None:
+def _value(v: Any) -> float | str | None:
+    """A daily-table cell for JSON: text stays text, numbers become floats, NaN null."""
+    if isinstance(v, str):
+        return v
     try:
         f = float(v)
     except (TypeError, ValueError):

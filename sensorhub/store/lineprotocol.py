@@ -136,12 +136,24 @@ def point_line(
     measurement: str, tags: Mapping[str, str], fields: Mapping[str, Any], time: pd.Timestamp
 ) -> str | None:
     """One point; None when it has no field with a value."""
+    return line_at(series_key(measurement, tags), fields, epoch_ms(time))
+
+
+def epoch_ms(time: pd.Timestamp | float) -> int:
+    """Milliseconds since the Unix epoch, floored (as :func:`to_ms` does for frames); a float
+    is Unix seconds."""
+    if isinstance(time, float | int) and not isinstance(time, bool):
+        return int(math.floor(float(time) * 1000.0))
+    return int(pd.Timestamp(time).as_unit("ns").value // 1_000_000)
+
+
+def line_at(series: str, fields: Mapping[str, Any], ms: int) -> str | None:
+    """One point of an escaped series key (:func:`series_key`) at ``ms``; None without fields."""
     body = []
     for k, v in fields.items():
-        s = format_value(v)
-        if s is not None:
-            body.append(f"{escape_key(k)}={s}")
+        text = format_value(v)
+        if text is not None:
+            body.append(f"{escape_key(k)}={text}")
     if not body:
         return None
-    ms = int(pd.Timestamp(time).as_unit("ns").value // 1_000_000)
-    return f"{series_key(measurement, tags)} {','.join(body)} {ms}"
+    return f"{series} {','.join(body)} {ms}"

@@ -3,17 +3,36 @@
 It lives in the journal's SQLite file (same connection, same transactions as the sources
 and sessions it belongs to), so a crash never leaves a session stored without its points or
 points queued for a session that was rolled back. A batch leaves the outbox only after
-InfluxDB acknowledged it (see :mod:`sensorhub.store.influx`).
+InfluxDB acknowledged it (the shipping policy is in :mod:`sensorhub.store.influx`).
+
+Each batch has a **series** (default: its measurement) and a **state**:
+
+- ``queued``: waiting to be sent; ``next_attempt_at`` (Unix seconds) says not before when.
+  A queued batch is never sent while an older queued batch of its series waits.
+- ``parked``: InfluxDB refused it too often (see ``MAX_ATTEMPTS`` in the writer); kept, shown
+  in :meth:`Outbox.stats`, retried only on request. It does not hold back its series.
+- ``kept``: acknowledged, but newer than a parked batch of its series: its body stays until
+  the parked batch is resolved, so that retrying the parked (older) batch can be followed by
+  these newer ones again and InfluxDB ends with the newest values.
+
+Two small tables sit next to it: ``outbox_backoff`` (a server-wide "not before", set after
+429/503/5xx/401, shared by every process using the journal) and ``leases`` (who ships now).
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
+import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+from .redact import redact
 
 OUTBOX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -25,7 +44,32 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT
 );
+CREATE TABLE IF NOT EXISTS outbox_backoff (
+    target TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    not_before REAL NOT NULL,
+    reason TEXT NOT NULL,
+    credentials TEXT,
+    last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
 """
+# columns added after the first release (ALTER TABLE for journals made before)
+NEW_COLUMNS = {
+    "series": "TEXT",
+    "state": "TEXT NOT NULL DEFAULT 'queued'",
+    "next_attempt_at": "REAL NOT NULL DEFAULT 0",
+}
+# covering index: the scheduler reads only these columns and never touches the bodies
+INDEX = (
+    "CREATE INDEX IF NOT EXISTS outbox_sched ON outbox"
+    "(state, id, series, next_attempt_at, n_points, attempts)"
+)
+QUEUED, PARKED, KEPT = "queued", "parked", "kept"
 
 
 @dataclass
@@ -35,6 +79,31 @@ class OutboxBatch:
     n_points: int
     body: str
     attempts: int
+    series: str = ""
+    state: str = QUEUED
+    next_attempt_at: float = 0.0
+    last_error: str | None = None
+
+
+@dataclass
+class Slot:
+    """A batch without its body: what the scheduler needs."""
+
+    id: int
+    series: str
+    state: str
+    next_attempt_at: float
+    n_points: int
+    attempts: int
+
+
+@dataclass
+class Backoff:
+    failures: int
+    not_before: float
+    reason: str
+    credentials: str | None
+    last_error: str | None
 
 
 class Outbox:
@@ -43,45 +112,236 @@ class Outbox:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.db.executescript(OUTBOX_SCHEMA)
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(outbox)")}
+        for col, decl in NEW_COLUMNS.items():
+            if col not in have:
+                try:
+                    self.db.execute(f"ALTER TABLE outbox ADD COLUMN {col} {decl}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
+        self.db.execute("UPDATE outbox SET series=measurement WHERE series IS NULL")
+        self.db.execute(INDEX)
 
-    def enqueue(self, measurement: str, lines: Iterable[str], batch_points: int) -> int:
-        """Put lines in the outbox in batches of at most ``batch_points``; returns batches added."""
+    # -- queueing ----------------------------------------------------------------------
+    def enqueue(
+        self,
+        measurement: str,
+        lines: Iterable[str],
+        batch_points: int,
+        series: str | None = None,
+    ) -> int:
+        """Put lines in the outbox in batches of at most ``batch_points``; returns batches added.
+
+        ``series`` orders delivery: a batch is not sent while an older batch of the same
+        series waits. The default, the measurement, is always safe; a caller that knows its
+        lines belong to one athlete may pass e.g. ``"run|eva"`` so that one athlete's
+        refused batch does not hold back another's.
+        """
         lines = [ln for ln in lines if ln]
         now = pd.Timestamp.now(tz="UTC").isoformat()
         batches = [lines[i : i + batch_points] for i in range(0, len(lines), batch_points)]
         self.db.executemany(
-            "INSERT INTO outbox (created_at, measurement, n_points, body) VALUES (?,?,?,?)",
-            [(now, measurement, len(b), "\n".join(b)) for b in batches],
+            "INSERT INTO outbox (created_at, measurement, n_points, body, series, state,"
+            " next_attempt_at) VALUES (?,?,?,?,?,?,0)",
+            [
+                (now, measurement, len(b), "\n".join(b), series or measurement, QUEUED)
+                for b in batches
+            ],
         )
         return len(batches)
 
     def batches(self, limit: int | None = None) -> list[OutboxBatch]:
-        """Batches in the order they were queued (oldest first)."""
-        sql = "SELECT id, measurement, n_points, body, attempts FROM outbox ORDER BY id"
+        """Waiting batches (queued and parked) in the order they were queued (oldest first)."""
+        sql = (
+            "SELECT id, measurement, n_points, body, attempts, series, state, next_attempt_at,"
+            f" last_error FROM outbox WHERE state IN ('{QUEUED}','{PARKED}') ORDER BY id"
+        )
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [OutboxBatch(*r) for r in self.db.execute(sql)]
 
-    def ack(self, batch_id: int) -> None:
-        self.db.execute("DELETE FROM outbox WHERE id=?", (batch_id,))
+    def slots(self, states: tuple[str, ...] = (QUEUED, PARKED)) -> list[Slot]:
+        """Batches in these states without their bodies, oldest first (reads the index only)."""
+        marks = ",".join("?" for _ in states)
+        rows = self.db.execute(
+            "SELECT id, series, state, next_attempt_at, n_points, attempts FROM outbox"
+            f" INDEXED BY outbox_sched WHERE state IN ({marks}) ORDER BY id",
+            states,
+        )
+        return [Slot(*r) for r in rows]
 
-    def failed(self, batch_id: int, error: str) -> None:
+    def body(self, batch_id: int) -> str | None:
+        row = self.db.execute("SELECT body FROM outbox WHERE id=?", (batch_id,)).fetchone()
+        return row[0] if row else None
+
+    def last_id(self) -> int:
+        """The newest batch id (0 when empty): remember it to ask :meth:`waiting_upto` later."""
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
+
+    def waiting_upto(self, batch_id: int) -> int:
+        """Batches up to ``batch_id`` not yet acknowledged (0: all lines queued by then are in)."""
+        return self.db.execute(
+            f"SELECT COUNT(*) FROM outbox WHERE state IN ('{QUEUED}','{PARKED}') AND id <= ?",
+            (batch_id,),
+        ).fetchone()[0]
+
+    # -- outcomes ----------------------------------------------------------------------
+    def ack(self, batch_id: int, keep: bool = False) -> None:
+        """InfluxDB took the batch: delete it (``keep``: an older batch of its series is parked)."""
+        if keep:
+            self.db.execute(
+                "UPDATE outbox SET state=?, last_error=NULL WHERE id=?", (KEPT, batch_id)
+            )
+        else:
+            self.db.execute("DELETE FROM outbox WHERE id=?", (batch_id,))
+
+    def failed(
+        self,
+        batch_id: int,
+        error: str,
+        next_attempt_at: float = 0.0,
+        park: bool = False,
+        count: bool = True,
+    ) -> None:
+        """Record a failed send (``count``: it was this batch's fault, towards parking)."""
         self.db.execute(
-            "UPDATE outbox SET attempts=attempts+1, last_error=? WHERE id=?",
-            (error[:500], batch_id),
+            "UPDATE outbox SET attempts=attempts+?, last_error=?,"
+            " next_attempt_at=MAX(next_attempt_at, ?),"
+            " state=CASE WHEN ? THEN ? ELSE state END WHERE id=?",
+            (int(count), redact(error)[:500], next_attempt_at, park, PARKED, batch_id),
         )
 
-    def stats(self) -> dict[str, Any]:
-        r = self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(n_points),0), MIN(created_at), MAX(attempts) FROM outbox"
+    def rewrite(self, batch_id: int, lines: list[str]) -> None:
+        """Keep only ``lines`` of a batch whose other lines InfluxDB already took."""
+        self.db.execute(
+            "UPDATE outbox SET body=?, n_points=? WHERE id=?",
+            ("\n".join(lines), len(lines), batch_id),
+        )
+
+    def release_kept(self, series: str) -> int:
+        """Delete acknowledged batches no parked batch of ``series`` needs any more."""
+        cur = self.db.execute(
+            "DELETE FROM outbox WHERE series=? AND state=? AND id < COALESCE("
+            "(SELECT MIN(id) FROM outbox WHERE series=? AND state=?), 9223372036854775807)",
+            (series, KEPT, series, PARKED),
+        )
+        return cur.rowcount
+
+    def discard_parked(self, series: str | None = None) -> int:
+        """Delete parked batches (an operator's decision, after reading ``stats()``)."""
+        where = "state=?" + (" AND series=?" if series else "")
+        args = (PARKED, series) if series else (PARKED,)
+        found = [
+            r[0] for r in self.db.execute(f"SELECT DISTINCT series FROM outbox WHERE {where}", args)
+        ]
+        n = self.db.execute(f"DELETE FROM outbox WHERE {where}", args).rowcount
+        for s in found:
+            self.release_kept(s)
+        return n
+
+    # -- server-wide backoff -------------------------------------------------------------
+    def backoff(self, target: str) -> Backoff | None:
+        row = self.db.execute(
+            "SELECT failures, not_before, reason, credentials, last_error FROM outbox_backoff"
+            " WHERE target=?",
+            (target,),
         ).fetchone()
+        return Backoff(*row) if row else None
+
+    def set_backoff(self, target: str, backoff: Backoff) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO outbox_backoff VALUES (?,?,?,?,?,?)",
+            (
+                target,
+                backoff.failures,
+                backoff.not_before,
+                backoff.reason,
+                backoff.credentials,
+                redact(backoff.last_error or "")[:500],
+            ),
+        )
+
+    def clear_backoff(self, target: str) -> None:
+        self.db.execute("DELETE FROM outbox_backoff WHERE target=?", (target,))
+
+    # -- shipping lease ------------------------------------------------------------------
+    def take_lease(self, holder: str, ttl_s: float, name: str = "ship") -> bool:
+        """Become the one process that ships (or renew); False when someone else holds it.
+
+        A lease is free when it expired or when its holder is a dead process on this host.
+        """
+        if self.db.in_transaction:
+            raise RuntimeError("ship the outbox outside a journal transaction")
+        now = time.time()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.db.execute("SELECT holder, expires_at FROM leases WHERE name=?", (name,))
+            row = row.fetchone()
+            if row and row[0] != holder and row[1] > now and _holder_alive(row[0]):
+                self.db.execute("ROLLBACK")
+                return False
+            self.db.execute(
+                "INSERT OR REPLACE INTO leases VALUES (?,?,?)", (name, holder, now + ttl_s)
+            )
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        return True
+
+    def release_lease(self, holder: str, name: str = "ship") -> None:
+        self.db.execute("DELETE FROM leases WHERE name=? AND holder=?", (name, holder))
+
+    # -- reporting -----------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        """Waiting batches/points (queued + parked), parked ones, and the last error."""
+        rows = self.db.execute(
+            "SELECT state, COUNT(*), COALESCE(SUM(n_points),0), MIN(created_at),"
+            " MAX(attempts), MIN(next_attempt_at) FROM outbox GROUP BY state"
+        ).fetchall()
+        by = {r[0]: r[1:] for r in rows}
+        waiting = [by[s] for s in (QUEUED, PARKED) if s in by]
         err = self.db.execute(
-            "SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1"
+            "SELECT last_error FROM outbox WHERE last_error IS NOT NULL AND state!=?"
+            " ORDER BY id DESC LIMIT 1",
+            (KEPT,),
+        ).fetchone()
+        parked_err = self.db.execute(
+            "SELECT last_error FROM outbox WHERE state=? ORDER BY id DESC LIMIT 1", (PARKED,)
+        ).fetchone()
+        server = self.db.execute(
+            "SELECT last_error, not_before FROM outbox_backoff ORDER BY not_before DESC LIMIT 1"
         ).fetchone()
         return {
-            "batches": r[0],
-            "points": r[1],
-            "oldest": r[2],
-            "max_attempts": r[3] or 0,
-            "last_error": err[0] if err else None,
+            "batches": sum(w[0] for w in waiting),
+            "points": sum(w[1] for w in waiting),
+            "oldest": min((w[2] for w in waiting), default=None),
+            "max_attempts": max((w[3] for w in waiting), default=0) or 0,
+            "last_error": (server[0] if server else None) or (err[0] if err else None),
+            "parked": by.get(PARKED, (0, 0))[0],
+            "parked_points": by.get(PARKED, (0, 0))[1],
+            "parked_last_error": parked_err[0] if parked_err else None,
+            "kept": by.get(KEPT, (0,))[0],
+            "next_attempt_at": by[QUEUED][4] if QUEUED in by else None,
+            "backoff_until": server[1] if server else None,
         }
+
+
+def new_holder() -> str:
+    """A lease holder id: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _holder_alive(holder: str) -> bool:
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine (shared disk): trust the expiry
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

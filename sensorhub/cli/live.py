@@ -1,4 +1,4 @@
-"""Live commands (`scan`, `collect`, `emulate`), registered on the main CLI.
+"""Live commands: ``scan``, ``collect``, ``emulate``.
 
 See docs/live.md: how to run emulators, the collector and InfluxDB on one machine.
 """
@@ -9,38 +9,32 @@ import asyncio
 import contextlib
 import signal
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from drivers.ble import SERVICES
+
+from .app import app, err, out, state
+
 TRANSPORT_HELP = "bleak (the OS Bluetooth stack) or bumble (own host stack: --device)."
 DEVICE_HELP = (
     "bumble HCI transport: usb:0, serial:/dev/ttyACM0, hci-socket:0, tcp-client:HOST:PORT."
 )
-_SERVICES = {
-    "0000180D-0000-1000-8000-00805F9B34FB": "heart rate (hr)",
-    "00001814-0000-1000-8000-00805F9B34FB": "running speed and cadence (rsc)",
-    "FB005C80-02E7-F387-1CAD-8ACD2D8DF0C8": "Polar PMD (pmd)",
-}
-
-
-def register(app: typer.Typer) -> None:
-    """Add the live Bluetooth LE commands to ``app``."""
-    app.command()(scan)
-    app.command()(collect)
-    app.command()(emulate)
+_SERVICES = {s.uuid.upper(): f"{s.description} ({s.kind})" for s in SERVICES.values()}
 
 
 async def _transport(kind: str, device: str | None):
     if kind == "bumble":
-        from .collect.bumble_transport import BumbleTransport
+        from ..collect.bumble_transport import BumbleTransport
 
         if not device:
             raise typer.BadParameter("--transport bumble needs --device (e.g. usb:0)")
         return await BumbleTransport.open(device)
     if kind == "bleak":
-        from .collect.bleak_transport import BleakTransport
+        from ..collect.bleak_transport import BleakTransport
 
         return BleakTransport()
     raise typer.BadParameter(f"unknown transport {kind!r}: use bleak or bumble")
@@ -51,6 +45,7 @@ def _describe_services(uuids: list[str]) -> str:
     return ", ".join(names) or "-"
 
 
+@app.command()
 def scan(
     seconds: Annotated[float, typer.Option(help="How long to listen.")] = 5.0,
     transport: Annotated[str, typer.Option(help=TRANSPORT_HELP)] = "bleak",
@@ -77,6 +72,7 @@ def scan(
     )
 
 
+@app.command()
 def collect(
     duration: Annotated[
         float | None, typer.Option(help="Seconds to collect (default: until Ctrl-C).")
@@ -88,18 +84,17 @@ def collect(
     ] = 0.5,
 ) -> None:
     """Collect from the [[ble_devices]] of the config until Ctrl-C or --duration."""
-    from .cli import err, out, state
-    from .collect import Collector, parse_devices
+    from ..collect import Collector, parse_devices
 
     cfg = state.config()
-    rows = [{**r, "athlete": r.get("athlete") or cfg.default_athlete} for r in cfg.ble_devices]
+    rows = [{**asdict(d), "athlete": d.athlete or cfg.default_athlete} for d in cfg.ble_devices]
     if not rows:
         err.print("no [[ble_devices]] in the config (see docs/live.md)")
         raise typer.Exit(2)
     devices = parse_devices(rows)
 
     async def main():
-        from .live import LiveSink
+        from ..live import LiveSink
 
         sink = LiveSink(cfg, devices, flush_interval_s=flush_every)
         col = Collector(await _transport(transport, device), devices, sink)
@@ -139,6 +134,7 @@ def collect(
         out.print(f"InfluxDB: {ws.sent_points} points sent.")
 
 
+@app.command()
 def emulate(
     fit: Annotated[
         Path | None, typer.Option(help="FIT file: foot pod (speed, cadence) and HR strap.")
@@ -161,7 +157,7 @@ def emulate(
     The collector joins with ``sensorhub collect --transport bumble --device
     tcp-client:127.0.0.1:9000`` (see docs/live.md).
     """
-    from .live.emulate import Rig, fit_samples, imu_samples
+    from ..live.emulate import Rig, fit_samples, imu_samples
 
     if fit is None and not imu:
         raise typer.BadParameter("give --fit and/or --imu")

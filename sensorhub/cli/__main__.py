@@ -1,0 +1,5 @@
+"""``python -m sensorhub.cli``."""
+
+from . import app
+
+app()

@@ -1,0 +1,97 @@
+"""Daily load and alerts of an athlete, recomputed from their sessions.
+
+Every change to an athlete's sessions is stored with a durable mark (``journal.mark_dirty``,
+in the same transaction as the change). :meth:`Recompute.pending` rebuilds the daily table
+(ACWR, monotony, PMC: :mod:`sensorhub.load`) and re-evaluates the alert rules of every marked
+athlete, queues the days that changed for InfluxDB and clears the mark in the transaction
+that stores the new table — so a crash between storing a file and its recompute is finished
+by the next command that opens the journal, and never leaves daily load missing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import faultpoints
+from . import load as loadlib
+from .alerts import AlertEngine
+from .config import Config
+from .store import Journal, point_line
+
+# Daily load runs on past the last session as rest days up to today, at most this long:
+# the CTL time constant, after which an idle athlete's numbers say nothing new.
+REST_TAIL_DAYS = 42
+
+
+class Recompute:
+    """Recompute daily load and alerts in ``journal`` (one alert engine per instance)."""
+
+    def __init__(self, cfg: Config, journal: Journal, now: pd.Timestamp | None = None) -> None:
+        self.cfg = cfg
+        self.journal = journal
+        self.now = now
+        self.alerts = AlertEngine(cfg, journal, now=now)
+
+    def pending(self) -> list[str]:
+        """Recompute every athlete marked dirty; returns their ids."""
+        done = []
+        for athlete, (_since, marks) in self.journal.dirty().items():
+            self.athlete(athlete, marks)
+            done.append(athlete)
+        return done
+
+    def athlete(self, athlete_id: str, marks: int | None = None) -> int:
+        """Rebuild one athlete's daily table and alerts; returns the number of days queued."""
+        athlete = self.cfg.athlete(athlete_id)
+        sessions = self.journal.sessions(athlete_id)
+        table = pd.DataFrame()
+        if not sessions.empty:
+            end = self._table_end(sessions["day"].max(), athlete.tz)
+            table = loadlib.load_table(loadlib.daily_series(sessions[["day", "load"]], end=end))
+        old = self.journal.daily_load(athlete_id)
+        changed = _changed_rows(old, table)
+        lines = [
+            point_line("load", {"athlete": athlete_id}, row, _day_start_utc(day, athlete.tz))
+            for day, row in changed.to_dict("index").items()
+        ]
+        with self.journal.transaction():
+            self.journal.replace_daily_load(athlete_id, table)
+            self.journal.outbox.enqueue("load", lines, self.cfg.influx.batch_points)
+            faultpoints.checkpoint("recompute.mid")
+            self.alerts.evaluate_athlete(athlete_id, in_transaction=True)
+            if marks is not None:
+                self.journal.clear_dirty(athlete_id, marks)
+        return len(lines)
+
+    def all(self, athlete: str | None = None) -> list[str]:
+        """Rebuild the named athlete, or every athlete with sessions (``sensorhub rebuild``)."""
+        ids = [athlete] if athlete else self.journal.athletes()
+        pending = self.journal.dirty()
+        for a in ids:
+            self.athlete(a, pending.get(a, (None, None))[1])
+        return ids
+
+    def _table_end(self, last_day: str, tz: str) -> pd.Timestamp:
+        now = self.now or pd.Timestamp.now(tz="UTC")
+        today = pd.Timestamp(now.tz_convert(tz).date())
+        last = pd.Timestamp(last_day)
+        return max(last, min(today, last + pd.Timedelta(days=REST_TAIL_DAYS)))
+
+
+def _day_start_utc(day: pd.Timestamp, tz: str) -> pd.Timestamp:
+    return pd.Timestamp(day).tz_localize(tz).tz_convert("UTC")
+
+
+def _changed_rows(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``new`` that differ from ``old`` (numbers within 1e-12, text exactly)."""
+    if old.empty or new.empty:
+        return new
+    old = old.reindex(index=new.index, columns=new.columns)
+    num = [c for c in new.columns if pd.api.types.is_numeric_dtype(new[c])]
+    text = [c for c in new.columns if c not in num]
+    a, b = new[num].to_numpy(dtype=float), old[num].to_numpy(dtype=float)
+    same = np.isclose(a, b, rtol=1e-12, atol=1e-12, equal_nan=True).all(axis=1)
+    for c in text:
+        same &= (new[c].astype(str) == old[c].astype(str)).to_numpy()
+    return new[~same]

@@ -1,0 +1,123 @@
+"""Session summaries: one dict of SI-named numbers per session (the ``session`` measurement).
+
+Every source kind builds its summary from the same two functions, so a FIT file, an IMU
+recording and a live session of the same run carry the same fields (docs/schema.md):
+
+* :func:`run_summary` — from a per-record ``run`` frame (UTC index; ``speed_mps``,
+  ``hr_bpm``, ``cadence_spm``…) and the device's own totals when it has them;
+* :func:`gait_summary` — from a per-step table of the gait engine (``gct_ms``, ``side``…).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .gait import asymmetry, summarise
+from .normalise import asymmetry as run_asymmetry
+from .values import finite_number
+
+# Running-dynamics columns averaged over moving samples (value > 0) for the session summary.
+DYNAMICS = [
+    "cadence_spm",
+    "gct_ms",
+    "gct_pct",
+    "vo_mm",
+    "vertical_ratio_pct",
+    "step_length_mm",
+    "power_w",
+    "form_power_w",
+    "lss_kn_m",
+]
+# Step metrics (medians) and left/right asymmetry from the gait engine's per-step table.
+GAIT_FIELDS = (
+    "n_steps",
+    "n_partial_contacts",
+    "cadence_spm",
+    "gct_ms",
+    "flight_ms",
+    "step_time_ms",
+    "duty_factor",
+    "gct_ms_left",
+    "gct_ms_right",
+    "gct_si_pct",
+    "gct_sa_pct",
+    "gct_balance_left_pct",
+    "flight_si_pct",
+    "step_time_si_pct",
+)
+
+
+def run_summary(
+    run: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    totals: Mapping[str, Any] | None = None,
+    running: bool = True,
+) -> dict[str, Any]:
+    """Durations (s), distance (m), HR (bpm), speed (m/s) and running dynamics of a session.
+
+    ``totals`` are the device's own session totals (FIT ``session`` message field names:
+    ``total_timer_time``, ``total_elapsed_time``, ``total_distance``, ``enhanced_avg_speed``),
+    which know about pauses; without them durations come from ``start``/``end`` and distance
+    from the records. Running dynamics and asymmetry are given for running sports only.
+    """
+    fit = dict(totals or {})
+    span = (end - start).total_seconds() if pd.notna(end) else 0.0
+    out: dict[str, Any] = {
+        "duration_s": _first(fit.get("total_timer_time"), fit.get("total_elapsed_time"), span),
+        "elapsed_s": _first(fit.get("total_elapsed_time"), span),
+        "distance_m": _first(fit.get("total_distance"), _last(run, "distance_m")),
+        "records": int(len(run)),
+    }
+    if "hr_bpm" in run:
+        hr = run["hr_bpm"][run["hr_bpm"] > 0]
+        if len(hr):
+            out["hr_avg_bpm"] = float(hr.mean())
+            out["hr_max_bpm"] = float(hr.max())
+    if "speed_mps" in run:
+        out["speed_avg_mps"] = _first(
+            fit.get("enhanced_avg_speed"), fit.get("avg_speed"), run["speed_mps"].mean()
+        )
+    if running:
+        for col in DYNAMICS:
+            if col in run:
+                v = run[col][run[col] > 0]
+                if len(v):
+                    out[col] = float(v.mean())
+        out.update(run_asymmetry(run))
+    return finite(out)
+
+
+def gait_summary(steps: pd.DataFrame) -> dict[str, float]:
+    """Step count, medians of the step metrics and GCT/flight/step-time asymmetry (the
+    fields of :data:`GAIT_FIELDS` that are defined) of a per-step table (sensorhub.gait)."""
+    if steps.empty:
+        return {}
+    values = {**summarise(steps), **asymmetry(steps)}
+    return finite({k: values[k] for k in GAIT_FIELDS if k in values})
+
+
+def finite(d: Mapping[str, Any]) -> dict[str, Any]:
+    """``d`` without missing values (None, NaN): a summary only holds what was measured."""
+    return {
+        k: v for k, v in d.items() if v is not None and not (isinstance(v, float) and np.isnan(v))
+    }
+
+
+def _first(*values: Any) -> float | None:
+    """The first value that is a finite number (FIT fields can be missing or arrays)."""
+    for v in values:
+        if finite_number(v):
+            return float(v)
+    return None
+
+
+def _last(run: pd.DataFrame, col: str) -> float | None:
+    if col not in run:
+        return None
+    s = run[col].dropna()
+    return float(s.iloc[-1]) if len(s) else None
