@@ -17,7 +17,8 @@ from . import faultpoints
 from . import load as loadlib
 from .alerts import AlertEngine
 from .config import Config
-from .store import Journal, point_line
+from .recorder import session_line
+from .store import Journal, SessionRow, point_line
 
 # Daily load runs on past the last session as rest days up to today, at most this long:
 # the CTL time constant, after which an idle athlete's numbers say nothing new.
@@ -44,11 +45,14 @@ class Recompute:
     def athlete(self, athlete_id: str, marks: int | None = None) -> int:
         """Rebuild one athlete's daily table and alerts; returns the number of days queued."""
         athlete = self.cfg.athlete(athlete_id)
-        sessions = self.journal.sessions(athlete_id)
-        table = pd.DataFrame()
-        if not sessions.empty:
-            end = self._table_end(sessions["day"].max(), athlete.tz)
-            table = loadlib.load_table(loadlib.daily_series(sessions[["day", "load"]], end=end))
+        rows = self.journal.session_rows(athlete_id)
+        table, relabelled = pd.DataFrame(), []
+        if rows:
+            series = self.series(rows)
+            relabelled = _relabel(rows, series)
+            days = pd.DataFrame({"day": [r.day for r in rows], "load": series.loads.to_numpy()})
+            end = self._table_end(max(r.day for r in rows), athlete.tz)
+            table = loadlib.load_table(loadlib.daily_series(days, end=end))
         old = self.journal.daily_load(athlete_id)
         changed = _changed_rows(old, table)
         lines = [
@@ -56,6 +60,13 @@ class Recompute:
             for day, row in changed.to_dict("index").items()
         ]
         with self.journal.transaction():
+            for row in relabelled:  # sessions whose load changed to the series' method
+                self.journal.update_session(
+                    row.id, load=row.load, load_method=row.load_method, summary=row.summary
+                )
+            self.journal.outbox.enqueue(
+                "session", [session_line(r) for r in relabelled], self.cfg.influx.batch_points
+            )
             self.journal.replace_daily_load(athlete_id, table)
             self.journal.outbox.enqueue("load", lines, self.cfg.influx.batch_points)
             faultpoints.checkpoint("recompute.mid")
@@ -63,6 +74,15 @@ class Recompute:
             if marks is not None:
                 self.journal.clear_dirty(athlete_id, marks)
         return len(lines)
+
+    def series(self, rows: list[SessionRow]) -> loadlib.SeriesLoads:
+        """The athlete's session loads, all in one method (:func:`sensorhub.load.series_loads`:
+        the configured primary when their history has it, else the first it has)."""
+        minutes = pd.Series([(r.duration_s or np.nan) / 60.0 for r in rows], dtype=float)
+        rpe = pd.Series([np.nan if r.rpe is None else r.rpe for r in rows], dtype=float)
+        trimp = pd.Series([np.nan if r.trimp is None else r.trimp for r in rows], dtype=float)
+        frame = pd.DataFrame({"trimp": trimp, "srpe": rpe * minutes, "duration_min": minutes})
+        return loadlib.series_loads(frame, self.cfg.load_primary)
 
     def all(self, athlete: str | None = None) -> list[str]:
         """Rebuild the named athlete, or every athlete with sessions (``sensorhub rebuild``)."""
@@ -77,6 +97,27 @@ class Recompute:
         today = pd.Timestamp(now.tz_convert(tz).date())
         last = pd.Timestamp(last_day)
         return max(last, min(today, last + pd.Timedelta(days=REST_TAIL_DAYS)))
+
+
+def _relabel(rows: list[SessionRow], series: loadlib.SeriesLoads) -> list[SessionRow]:
+    """Rows whose stored load or method differ from the series' (changed in place); a session
+    whose load was estimated or is missing in that method says so in its summary
+    (``load_status``; absent means measured)."""
+    changed = []
+    for row, load, status in zip(rows, series.loads, series.status, strict=True):
+        load = None if pd.isna(load) else float(load)
+        same_load = (row.load is None and load is None) or (
+            row.load is not None and load is not None and abs(row.load - load) < 1e-9
+        )
+        stored = row.summary.get("load_status", "measured")
+        if same_load and row.load_method == series.method and stored == status:
+            continue
+        row.load, row.load_method = load, series.method
+        row.summary = {k: v for k, v in row.summary.items() if k != "load_status"}
+        if status != "measured":
+            row.summary["load_status"] = status
+        changed.append(row)
+    return changed
 
 
 def _day_start_utc(day: pd.Timestamp, tz: str) -> pd.Timestamp:

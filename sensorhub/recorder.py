@@ -12,6 +12,7 @@ recompute commits). A crash at any point leaves either all of it or none of it.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -64,6 +65,19 @@ class Recorder:
             rows.append(row)
             for measurement, ls in self.session_lines(row, s).items():
                 lines.setdefault(measurement, []).extend(ls)
+        try:
+            return self._store(src, athlete, rows, lines)
+        except sqlite3.IntegrityError:
+            # another process stored the same source between our check and our insert
+            if self.journal.source_by_sha(src.identity) or (
+                src.file_id and self.journal.source_by_file_id(src.file_id)
+            ):
+                return Recorded("duplicate", message="already ingested (by another process)")
+            raise
+
+    def _store(
+        self, src: IngestedSource, athlete: Athlete, rows: list[SessionRow], lines: dict
+    ) -> Recorded:
         with self.journal.transaction():
             source_id = self.journal.add_source(
                 path=src.path,
@@ -80,6 +94,12 @@ class Recorder:
             for row in rows:
                 row.source_id = source_id
                 self.journal.add_session(row)
+            for extra in src.extras:
+                for series in extra.store(self.journal, athlete.id, source_id):
+                    tags = {"athlete": athlete.id, **series.tags}
+                    lines.setdefault(series.measurement, []).extend(
+                        frame_to_lines(series.measurement, series.frame, tags)
+                    )
             n_points = self.enqueue(lines)
             if rows:
                 self.journal.mark_dirty(athlete.id, min(r.day for r in rows))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .gait import asymmetry, summarise
 from .normalise import asymmetry as run_asymmetry
+from .plans.segments import run_walk_segments
 from .values import finite_number
 
 # Running-dynamics columns averaged over moving samples (value > 0) for the session summary.
@@ -32,6 +33,7 @@ DYNAMICS = [
     "form_power_w",
     "lss_kn_m",
 ]
+RUN_WALK_FIELDS = ("run_time_s", "walk_time_s", "run_intervals", "longest_run_s")
 # Step metrics (medians) and left/right asymmetry from the gait engine's per-step table.
 GAIT_FIELDS = (
     "n_steps",
@@ -89,7 +91,21 @@ def run_summary(
                 if len(v):
                     out[col] = float(v.mean())
         out.update(run_asymmetry(run))
+        out.update(run_walk(run))
     return finite(out)
+
+
+def run_walk(run: pd.DataFrame) -> dict[str, float]:
+    """Running vs walking time of a session (:func:`sensorhub.plans.run_walk_segments`):
+    ``run_time_s``, ``walk_time_s``, ``run_intervals``, ``longest_run_s``; empty without
+    speed or cadence. Return-to-run gates check prescriptions against these."""
+    if run.empty or not ({"speed_mps", "cadence_spm"} & set(run.columns)):
+        return {}
+    try:
+        seg = run_walk_segments(run)
+    except ValueError:
+        return {}
+    return {k: float(seg[k]) for k in RUN_WALK_FIELDS if k in seg}
 
 
 def gait_summary(steps: pd.DataFrame) -> dict[str, float]:

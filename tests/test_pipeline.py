@@ -223,3 +223,24 @@ def test_two_shank_pods_as_two_files_give_one_session_with_sides(tmp_path, cfg):
         .files[0]
     )
     assert again.status == "duplicate"
+
+
+def test_one_load_method_per_athlete_series(tmp_path, cfg):
+    """Audit: without HR limits an RPE on one session switched it to sRPE (312) while the
+    others stayed minutes (52), both feeding one ACWR. Now the series keeps one method."""
+    files = [run_on(tmp_path, d, minutes=52) for d in (0, 2, 4)]
+    pipe = Pipeline(cfg, now=NOW)
+    pipe.ingest(files)
+    first = pipe.journal.sessions()["id"].iloc[0]
+    pipe.log_session(first, rpe=6)
+    s = pipe.journal.sessions()
+    assert set(s["load_method"]) == {"duration"}  # default primary trimp: not in the history
+    assert s["load"].tolist() == pytest.approx([51.9167] * 3, abs=0.01)
+    daily = pipe.journal.daily_load("default")["daily_load"]
+    assert daily.max() == pytest.approx(51.9167, abs=0.01)  # never 6 x 52 = 312 in the series
+
+
+def test_running_sessions_carry_their_run_and_walk_time(tmp_path, cfg):
+    Pipeline(cfg, now=NOW).ingest([run_on(tmp_path, 0, minutes=20)])
+    summary = Pipeline(cfg).journal.sessions()["summary"].iloc[0]
+    assert summary["run_intervals"] == 1 and summary["run_time_s"] >= 19 * 60

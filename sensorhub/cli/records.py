@@ -30,13 +30,25 @@ ATHLETE_HELP = "Only this athlete."
 CSV_HELP = "CSV instead of a table."
 
 
-@app.command()
+# `sensorhub sessions` lists; its subcommands (reassign, delete, …) fix mistakes.
+sessions_app = typer.Typer(
+    help="List sessions (and fix mistakes: see the subcommands).",
+    invoke_without_command=True,
+    rich_markup_mode=None,
+)
+app.add_typer(sessions_app, name="sessions")
+
+
+@sessions_app.callback()
 def sessions(
+    ctx: typer.Context,
     athlete: Annotated[str | None, typer.Option(help=ATHLETE_HELP)] = None,
     csv: Annotated[bool, typer.Option("--csv", help=CSV_HELP)] = False,
     last: Annotated[int, typer.Option(help="Show the last N sessions (0: all).")] = 20,
 ) -> None:
     """List sessions with their load, RPE and pain."""
+    if ctx.invoked_subcommand is not None:
+        return
     df = state.journal().sessions(athlete_option(athlete))
     if df.empty:
         out.print("no sessions yet: sensorhub ingest PATH")

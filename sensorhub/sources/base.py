@@ -69,6 +69,13 @@ class SessionRecord:
         return sum(len(s.frame) for s in self.series)
 
 
+class Extra(Protocol):
+    """Something a source stores besides sessions (a check-in, a readiness result), in the
+    recorder's transaction: ``store`` writes its journal rows and returns its points."""
+
+    def store(self, journal: Any, athlete: str, source_id: int) -> list[Series]: ...
+
+
 @dataclass
 class IngestedSource:
     """One input turned into sessions.
@@ -92,6 +99,7 @@ class IngestedSource:
     error: str | None = None  # why the input is partial
     warnings: list[str] = field(default_factory=list)
     label: str = ""  # how the one-line report names the sessions, e.g. "IMU shank"
+    extras: list[Extra] = field(default_factory=list)
 
 
 class SourceKind(Protocol):

@@ -20,7 +20,9 @@ from typing import Any
 import pandas as pd
 
 from .alerts import ALERT_SCHEMA, AlertStore
+from .diary import DIARY_SCHEMA, Diary
 from .outbox import Outbox
+from .readiness import READINESS_SCHEMA, ReadinessStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -185,9 +187,11 @@ class Journal:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA + ALERT_SCHEMA)
+        self.db.executescript(SCHEMA + ALERT_SCHEMA + DIARY_SCHEMA + READINESS_SCHEMA)
         self.outbox = Outbox(self.db)
         self.alerts = AlertStore(self)
+        self.diary = Diary(self)
+        self.readiness = ReadinessStore(self)
 
     def close(self) -> None:
         self.db.close()
@@ -295,6 +299,8 @@ class Journal:
         unknown = set(values) - set(SESSION_COLUMNS)
         if unknown:
             raise ValueError(f"unknown session columns {sorted(unknown)}")
+        if "summary" in values:
+            values["summary"] = json.dumps(values["summary"], default=str, sort_keys=True)
         sets = ",".join(f"{k}=?" for k in values)
         self.db.execute(f"UPDATE sessions SET {sets} WHERE id=?", (*values.values(), session_id))
 
