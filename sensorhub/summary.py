@@ -113,6 +113,9 @@ def gait_summary(steps: pd.DataFrame) -> dict[str, float]:
     fields of :data:`GAIT_FIELDS` that are defined) of a per-step table (sensorhub.gait)."""
     if steps.empty:
         return {}
+    if "duty_factor" not in steps and {"gct_ms", "step_time_ms"} <= set(steps.columns):
+        # a live step stream has no stride times: a stride is two steps (Minetti 1998)
+        steps = steps.assign(duty_factor=steps["gct_ms"] / (2.0 * steps["step_time_ms"]))
     values = {**summarise(steps), **asymmetry(steps)}
     return finite({k: values[k] for k in GAIT_FIELDS if k in values})
 

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.live import Live
 
 from drivers.ble import SERVICES
 
 from .app import app, err, out, state
+from .livepanel import LivePanel, replay_clock
 
 TRANSPORT_HELP = "bleak (the OS Bluetooth stack) or bumble (own host stack: --device)."
 DEVICE_HELP = (
@@ -82,6 +84,11 @@ def collect(
     flush_every: Annotated[
         float, typer.Option(help="Seconds between outbox writes / InfluxDB flushes.")
     ] = 0.5,
+    speedup: Annotated[
+        float,
+        typer.Option(help="Collecting from `sensorhub emulate --speedup N`: give the same N."),
+    ] = 1.0,
+    panel: Annotated[bool, typer.Option(help="Show the live panel (on a terminal).")] = True,
 ) -> None:
     """Collect from the [[ble_devices]] of the config until Ctrl-C or --duration."""
     from ..collect import Collector, parse_devices
@@ -97,7 +104,8 @@ def collect(
         from ..live import LiveSink
 
         sink = LiveSink(cfg, devices, flush_interval_s=flush_every)
-        col = Collector(await _transport(transport, device), devices, sink)
+        clock = replay_clock(speedup)
+        col = Collector(await _transport(transport, device), devices, sink, clock=clock)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -106,8 +114,17 @@ def collect(
         await sink.start()
         await col.start()
         out.print(f"collecting from {len(devices)} device(s) (Ctrl-C to stop)")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), duration)
+        if panel and sys.stdout.isatty():
+            view = LivePanel(col, sink)
+            with Live(view.render(), console=out, refresh_per_second=1) as live:
+                end = None if duration is None else loop.time() + duration
+                while not stop.is_set() and (end is None or loop.time() < end):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 1.0)
+                    live.update(view.render())
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), duration)
         await col.stop()
         return col, sink, await sink.close()
 
@@ -181,6 +198,8 @@ def emulate(
             print(f'[[ble_devices]]\nname = "{name}"\nkind = "{kind}"\nplacement = "{placement}"\n')
         print("waiting for the collector to connect...", flush=True)
         await rig.wait_connected()
+        extra = f" (collect with --speedup {speedup:g})" if speedup != 1 else ""
+        print(f"collector connected: replaying{extra}", flush=True)
         for _ in range(repeat):
             await rig.run()
         await asyncio.sleep(1.0)

@@ -51,7 +51,7 @@ def parse_placement(placement: str) -> tuple[str | None, str | None]:
 class SensorClock:
     """Sensor ns -> Unix ns: offset = min(arrival − sensor time) over the last ``n`` frames."""
 
-    def __init__(self, n: int = 200) -> None:
+    def __init__(self, n: int = 3000) -> None:
         self.offsets: deque[int] = deque(maxlen=n)
 
     def reset(self) -> None:

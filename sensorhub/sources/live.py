@@ -41,6 +41,8 @@ def live_source(
     summary["duration_s"] = summary["elapsed_s"] = (end - start).total_seconds()
     for k, v in gait_summary(steps).items():
         summary.setdefault(k, v)
+    if run.empty:  # a pod-only session: its records are its steps, as for an IMU file
+        summary["records"] = int(len(steps))
     hr = run["hr_bpm"].dropna() if "hr_bpm" in run else None
     session = SessionRecord(0, sport, start, end, summary, hr_bpm=hr)
     return IngestedSource(
