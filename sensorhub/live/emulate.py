@@ -22,11 +22,20 @@ from bumble.link import LocalLink
 import drivers.fit
 from drivers.ble.emulators import FootPod, HeartRateStrap, PolarImuPod, local_device, replay
 from drivers.ble.emulators.base import EmulatedSensor
+from drivers.imu import read_recording
 
 from ..collect.bumble_transport import BumbleTransport
 from ..normalise import running_frame
 
-_BODY_TO_POD = {"acc_ap_g": "acc_x_g", "acc_ml_g": "acc_y_g", "acc_v_g": "acc_z_g"}
+_BODY_TO_POD = {
+    "acc_ap_g": "acc_x_g",
+    "acc_ml_g": "acc_y_g",
+    "acc_v_g": "acc_z_g",
+    "gyr_ap_dps": "gyr_x_dps",
+    "gyr_ml_dps": "gyr_y_dps",
+    "gyr_v_dps": "gyr_z_dps",
+}
+_GYRO = ("gyr_x_dps", "gyr_y_dps", "gyr_z_dps")
 
 
 def fit_samples(path: str | Path) -> pd.DataFrame:
@@ -48,16 +57,37 @@ def fit_samples(path: str | Path) -> pd.DataFrame:
     return out
 
 
-def imu_samples(path_or_frame: str | Path | pd.DataFrame) -> pd.DataFrame:
-    """``t_s`` and pod-axis ``acc_x_g``/``acc_y_g``/``acc_z_g`` from an IMU CSV (columns
-    ``t_s`` plus sensor axes, or body axes ``acc_ap_g``/``acc_ml_g``/``acc_v_g`` which are
-    put on x/y/z)."""
-    df = path_or_frame if isinstance(path_or_frame, pd.DataFrame) else pd.read_csv(path_or_frame)
-    df = df.rename(columns=_BODY_TO_POD)
+def imu_samples(path_or_frame: str | Path | pd.DataFrame, gyro: bool = False) -> pd.DataFrame:
+    """``t_s`` (s) and pod-axis ``acc_x_g``/``acc_y_g``/``acc_z_g`` (g) from an IMU recording
+    or frame: sensor axes as they are, body axes ``acc_ap_g``/``acc_ml_g``/``acc_v_g`` put on
+    x/−y/z (a right-handed pod, see :func:`_pod_axes`). A file is read by :func:`drivers.imu.read_recording` (any supported format: the
+    project CSV of ``fixtures/imu`` and ``fixtures/readiness``, Polar Sensor Logger exports;
+    units converted to g). ``gyro``: also ``gyr_x_dps``/``gyr_y_dps``/``gyr_z_dps`` when the
+    recording has them (body axes ``gyr_ap/ml/v_dps`` likewise), for the pod's gyro stream."""
+    df = (
+        path_or_frame
+        if isinstance(path_or_frame, pd.DataFrame)
+        else read_recording(path_or_frame).frame
+    )
+    df = _pod_axes(df)
     missing = {"t_s", "acc_x_g", "acc_y_g", "acc_z_g"} - set(df.columns)
     if missing:
         raise ValueError(f"IMU samples need columns t_s and acc_x/y/z_g; missing {sorted(missing)}")
-    return df[["t_s", "acc_x_g", "acc_y_g", "acc_z_g"]].dropna().reset_index(drop=True)
+    cols = ["t_s", "acc_x_g", "acc_y_g", "acc_z_g"]
+    if gyro and set(_GYRO) <= set(df.columns):
+        cols += list(_GYRO)
+    return df[cols].dropna().reset_index(drop=True)
+
+
+def _pod_axes(df: pd.DataFrame) -> pd.DataFrame:
+    """Body axes onto a real (right-handed) pod: x = AP, z = V and y = −ML, because the
+    live path recovers ML as AP × V (:func:`sensorhub.gait.body_rotation`). Putting ML on +y
+    would be a mirror-image pod, one no sensor can be, and swap left and right for a sacral pod."""
+    df = df.copy()
+    for ml in ("acc_ml_g", "gyr_ml_dps"):
+        if ml in df:
+            df[ml] = -df[ml]
+    return df.rename(columns=_BODY_TO_POD)
 
 
 def sample_rate(samples: pd.DataFrame) -> int:
