@@ -152,16 +152,50 @@ def season() -> None:
         t0 = time.perf_counter()
         report = pipe.ingest([ROOT / "fixtures" / "fit"])
         total = time.perf_counter() - t0
-        n = pipe.journal.db.execute("SELECT SUM(n_records) FROM sources").fetchone()[0]
+        n = sum(f.points for f in report.files)
     print(
         f"\nseason: {len(report.files)} files, {n} records through the whole pipeline in {total:.2f} s "
         f"({len(report.files) / total:.1f} files/s, {n / total:,.0f} records/s)"
     )
-    for stage, secs in pipe.timings.items():
-        print(f"  {stage:<10}{secs:>8.3f} s{n / secs:>14,.0f} records/s")
-    rest = total - sum(pipe.timings.values())
-    print(f"  {'journal+load+alerts':<10}{rest:>8.3f} s")
+    # per-stage figures: benchmarks/season.py (the compute path stage by stage, and shipping)
+
+
+def archive_rate() -> None:
+    """Archive ingest next to plain files: the demo season's FIT files as plain files, as a
+    Garmin-style zip of zips and as ``.fit.gz`` files, each into a fresh journal."""
+    import gzip
+    import io
+    import zipfile
+
+    from sensorhub.config import load_config
+    from sensorhub.pipeline import Pipeline
+
+    files = sorted((ROOT / "fixtures" / "fit").rglob("*.fit"))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in files:
+                z.writestr(f.relative_to(ROOT / "fixtures").as_posix(), f.read_bytes())
+        with zipfile.ZipFile(tmp / "export.zip", "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("DI_CONNECT/UploadedFiles_0-_Part1.zip", inner.getvalue())
+        (tmp / "gz").mkdir()
+        for f in files:
+            (tmp / "gz" / (f.name + ".gz")).write_bytes(gzip.compress(f.read_bytes()))
+        print(f"\narchives: {len(files)} demo FIT files, InfluxDB not configured")
+        for label, inputs in (
+            ("plain files", [ROOT / "fixtures" / "fit"]),
+            ("zip of zips", [tmp / "export.zip"]),
+            (".fit.gz", [tmp / "gz"]),
+        ):
+            cfg = load_config(ROOT / "fixtures" / "sensorhub.toml", tmp / label.replace(" ", "_"))
+            t0 = time.perf_counter()
+            report = Pipeline(cfg).ingest(inputs)
+            secs = time.perf_counter() - t0
+            n = sum(f.status == "ingested" for f in report.files)
+            print(f"  {label:<12}{n:>4} ingested in {secs:6.2f} s ({n / secs:5.1f} files/s)")
 
 
 if __name__ == "__main__":
     main()
+    archive_rate()

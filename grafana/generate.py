@@ -4,7 +4,8 @@
                                                   # grafana/provisioning/alerting/sensorhub-rules.yaml
 
 Every query is InfluxQL against the schema in docs/schema.md (measurements ``run``,
-``session``, ``load``, ``alert`` and the IMU engine's ``stride``). Template variables:
+``session``, ``load``, ``alert``, the IMU engine's ``stride``, and the return-to-run
+``symptom``, ``plan`` and ``readiness``). Template variables:
 ``$athlete`` (``SHOW TAG VALUES FROM "session" WITH KEY = "athlete"``), ``$acwr`` (which ACWR
 form) and Grafana's time picker (``$timeFilter``, ``$__interval``). Needs PyYAML (test extra).
 """
@@ -258,6 +259,20 @@ def acwr_var(multi: bool) -> dict:
     }
 
 
+def tz_var() -> dict:
+    """The athlete's IANA time zone (config ``tz``): calendar weeks and days are counted in it
+    (InfluxQL ``tz()``); the board itself shows times in the viewer's browser zone."""
+    return {
+        "type": "textbox",
+        "name": "tz",
+        "label": "Athlete time zone",
+        "query": "UTC",
+        "current": {"text": "UTC", "value": "UTC"},
+        "options": [{"text": "UTC", "value": "UTC", "selected": True}],
+        "description": "IANA zone of the athlete (tz in sensorhub's config), e.g. Europe/Madrid",
+    }
+
+
 def alert_annotation() -> dict:
     q = f'SELECT "message", "rule", "severity" FROM "alert" WHERE {ATHLETE} AND $timeFilter'
     return {
@@ -328,7 +343,137 @@ def dashboard(
     }
 
 
+#: colour of each plan decision (docs/return-to-run.md): progress green, repeat amber,
+#: step-back and rest red
+DECISION_COLOURS = {"progress": "green", "repeat": "orange", "step-back": "red", "rest": "red"}
+
+
+def decision_mappings() -> list[dict]:
+    """Grafana value mappings that colour a plan decision (a string field)."""
+    return [
+        {
+            "type": "value",
+            "options": {
+                d: {"text": d, "color": c, "index": i}
+                for i, (d, c) in enumerate(DECISION_COLOURS.items())
+            },
+        }
+    ]
+
+
+def plan_column(g: Grid) -> dict:
+    """Squad: one column per athlete (the panel repeats over $athlete, left to right) with the
+    plan stage and the day's decision, the last ``plan`` point in the range; "no plan" for an
+    athlete without one."""
+    p = stat(
+        g,
+        "Return to run · $athlete",
+        'SELECT LAST("stage_name") AS "stage", LAST("decision") AS "decision" FROM "plan" '
+        f"WHERE {ATHLETE} AND $timeFilter",
+        "none",
+        ((None, "text"),),
+        w=4,
+        h=4,
+        decimals=None,
+        fields="/^(stage|decision)$/",
+        no_value="no plan",
+        desc="The plan stage and the plan's decision for the latest day in the range (plan "
+        "measurement): progress green, repeat amber, step-back or rest red. A plan supports "
+        "a clinician's decision; it does not make one (docs/return-to-run.md).",
+    )
+    p["fieldConfig"]["defaults"]["mappings"] = decision_mappings()
+    p["options"]["textMode"] = "value_and_name"
+    p["options"]["orientation"] = "vertical"
+    p.update(repeat="athlete", repeatDirection="h", maxPerRow=6)
+    return p
+
+
+#: the check-in moments of the pain timeline (``symptom`` tag ``when``)
+PAIN_WHENS = ("during", "after", "next-morning")
+#: a limb symmetry index of 90 % or more: the criterion most return-to-run guidance uses
+LSI_STEPS = ((None, "transparent"), (90, "green"))
+
+
+def plan_annotation() -> dict:
+    """Stage changes of the plan: the days whose decision moves the athlete to another stage
+    (progress, step-back), with the plan's reasons as the text."""
+    q = (
+        'SELECT "stage_name", "decision", "reasons" FROM "plan" WHERE '
+        f"{ATHLETE} AND (\"decision\" = 'progress' OR \"decision\" = 'step-back') AND $timeFilter"
+    )
+    return {
+        "name": "plan stage changes",
+        "datasource": DS,
+        "enable": True,
+        "hide": False,
+        "iconColor": "purple",
+        "target": {
+            "refId": "Plan",
+            "query": q,
+            "rawQuery": True,
+            "fromAnnotations": True,
+            "textColumn": "reasons",
+            "tagsColumn": "decision,stage_name",
+        },
+    }
+
+
+def return_to_run_panels(g: Grid) -> list[dict]:
+    """Athlete board: pain timeline from the check-ins and readiness LSI per test."""
+    whens = "|".join(PAIN_WHENS)
+    pain = timeseries(
+        g,
+        "Pain timeline (check-ins)",
+        [
+            target(
+                f'SELECT "pain" FROM "symptom" WHERE {ATHLETE} AND "when" =~ /^({whens})$/ '
+                'AND "deleted" = 0 AND $timeFilter GROUP BY "when", "site"',
+                alias="$tag_when · $tag_site",
+            )
+        ],
+        "none",
+        draw="points",
+        points=True,
+        steps=((None, "transparent"), (5, "red")),
+        desc="Pain 0–10 during, after and the morning after sessions (sensorhub checkin; "
+        "deleted check-ins are left out). Dashed: 5/10, the usual pain-monitoring limit "
+        "(Silbernagel 2007); the plan's own limits are in its template. Purple marks: the "
+        "plan's stage changes.",
+    )
+    pain["fieldConfig"]["defaults"].update(min=0, max=10)
+    lsi = timeseries(
+        g,
+        "Readiness tests: limb symmetry index",
+        [
+            target(
+                'SELECT "lsi_height_pct" AS "hop height", "lsi_rsi_pct" AS "hop RSI", '
+                '"lsi_reps_pct" AS "heel-raise reps", "lsi_rms_pct" AS "balance sway" '
+                f'FROM "readiness" WHERE {ATHLETE} AND "side" = \'lsi\' AND $timeFilter',
+            )
+        ],
+        "percent",
+        draw="points",
+        points=True,
+        steps=LSI_STEPS,
+        desc="Involved leg as % of the other per test (sensorhub test; docs/readiness.md). "
+        "Dashed: 90 %, the symmetry criterion most return-to-run guidance uses. Supports a "
+        "clinician's decision; not a diagnosis.",
+    )
+    return [row(g, "Return to run"), pain, lsi]
+
+
 # -- boards --------------------------------------------------------------------------------
+#: the Run board centred on a session's start (``${__value.time}``, ms), 4 h wide
+LAST_SESSION_URL = (
+    "/d/sensorhub-run/run?var-athlete=$athlete&time=${__value.time}&time.window=14400000"
+)
+
+
+#: calendar weeks, Monday to Sunday, in the athlete's zone (InfluxDB's 1w buckets start on a
+#: Thursday, the epoch's weekday: the 4-day offset moves them to Monday)
+WEEKS = "GROUP BY time(1w, 4d) fill(0) tz('$tz')"
+
+
 ACWR_STEPS = ((None, "blue"), (0.8, "green"), (1.3, "orange"), (1.5, "red"))
 BAND_STEPS = ((None, "red"), (48, "green"), (52.0001, "red"))
 
@@ -352,8 +497,9 @@ def squad() -> dict:
             w=14,
             steps=ACWR_STEPS[:3],
             area=True,
-            desc="Acute:chronic workload ratio; shaded band 0.8–1.3. Describes load change, "
-            "not injury risk (Impellizzeri 2020).",
+            desc="Acute:chronic workload ratio. Shaded: 0.8–1.3, the conventional reference "
+            "band of the ACWR literature (Gabbett 2016). Describes load change, not injury risk "
+            "(Impellizzeri 2020).",
         ),
         table(
             g,
@@ -369,6 +515,8 @@ def squad() -> dict:
             desc="sensorhub alert events (open = 1, cleared = 0)",
         ),
     ]
+    g.newline()
+    panels.append(plan_column(g))
     panels.append(row(g, "$athlete", repeat="athlete"))
     panels += [
         stat(
@@ -378,7 +526,8 @@ def squad() -> dict:
             "none",
             ACWR_STEPS,
             links=[link("Athlete load", athlete_url)],
-            desc="Latest acute:chronic ratio; band 0.8–1.3, above 1.5 = load spike",
+            desc="Latest acute:chronic ratio; 0.8–1.3 is the conventional reference band, "
+            "sensorhub alerts a load spike above 1.5. Describes load change, not injury risk.",
         ),
         stat(
             g,
@@ -426,7 +575,8 @@ def squad() -> dict:
             ((None, "text"),),
             decimals=None,
             fields="Time",
-            desc="Start of the latest synced session",
+            links=[link("Open the last session", LAST_SESSION_URL)],
+            desc="Start of the latest synced session; the link opens it on the Run board",
         ),
         stat(
             g,
@@ -481,8 +631,10 @@ def athlete_load() -> dict:
             "none",
             steps=((None, "transparent"), (0.8, "green"), (1.3, "transparent"), (1.5, "red")),
             area=True,
-            desc="Acute:chronic ratio, selectable form ($acwr). Green band 0.8–1.3; "
-            "red above 1.5 (load spike).",
+            desc="Acute:chronic ratio, selectable form ($acwr). Shaded: 0.8–1.3, the "
+            "conventional reference band of the ACWR literature (Gabbett 2016); above 1.5 "
+            "sensorhub alerts a load spike. Describes load change, not injury risk "
+            "(Impellizzeri 2020).",
         ),
         timeseries(
             g,
@@ -506,6 +658,25 @@ def athlete_load() -> dict:
             [target(f'SELECT "strain" FROM "load" {where}')],
             "none",
             desc="Weekly load × monotony (Foster 1998)",
+        ),
+        timeseries(
+            g,
+            "Weekly volume: distance",
+            [target(f'SELECT SUM("distance_m") / 1000 FROM "session" {where} {WEEKS}', alias="km")],
+            "lengthkm",
+            draw="bars",
+            desc="Distance per calendar week (km), Monday to Sunday in the athlete's zone "
+            "($tz); all sessions with a distance",
+            axisLabel="km per week",
+        ),
+        timeseries(
+            g,
+            "Weekly volume: time",
+            [target(f'SELECT SUM("duration_s") / 3600 FROM "session" {where} {WEEKS}', alias="h")],
+            "h",
+            draw="bars",
+            desc="Time per calendar week (hours), Monday to Sunday in the athlete's zone ($tz)",
+            axisLabel="hours per week",
         ),
         timeseries(
             g,
@@ -542,13 +713,14 @@ def athlete_load() -> dict:
             desc="RPE (CR-10) and pain (0–10) as logged with sensorhub log",
         ),
     ]
+    panels += return_to_run_panels(g)
     return dashboard(
         BOARD["athlete"],
         "sensorhub · Athlete load",
         panels,
-        [athlete_var(multi=False), acwr_var(multi=True)],
+        [athlete_var(multi=False), acwr_var(multi=True), tz_var()],
         ("now-90d", "now"),
-        annotations=[alert_annotation()],
+        annotations=[alert_annotation(), plan_annotation()],
     )
 
 
@@ -560,21 +732,28 @@ def run_board() -> dict:
     def mean(field: str, alias: str) -> dict:
         return target(f'SELECT MEAN("{field}") FROM "run" {where} {group}', alias=alias)
 
+    pace = timeseries(
+        g,
+        "Pace",
+        [
+            target(
+                f'SELECT 1000 / MEAN("speed_mps") FROM "run" WHERE '
+                f'{ATHLETE} AND "speed_mps" > 0.5 AND $timeFilter {group}',
+                alias="pace",
+            )
+        ],
+        "clocks",
+        desc="Time per km (from speed_mps) as mm:ss. Drawn inverted (faster is higher): "
+        "read values in the tooltip and the legend (mean, min = fastest, max = slowest).",
+        transform="negative-Y",
+        axisPlacement="hidden",
+    )
+    pace["fieldConfig"]["defaults"]["decimals"] = 1  # clocks with 1 decimal: mm:ss
+    pace["options"]["legend"].update(
+        displayMode="table", placement="right", calcs=["mean", "min", "max"]
+    )
     panels = [
-        timeseries(
-            g,
-            "Pace",
-            [
-                target(
-                    f'SELECT 1000 / MEAN("speed_mps") FROM "run" WHERE '
-                    f'{ATHLETE} AND "speed_mps" > 0.5 AND $timeFilter {group}',
-                    alias="pace",
-                )
-            ],
-            "clocks",
-            desc="Time per km (from speed_mps)",
-            axisSoftMin=180,
-        ),
+        pace,
         timeseries(g, "Heart rate", [mean("hr_bpm", "HR")], "bpm"),
         timeseries(g, "Cadence", [mean("cadence_spm", "cadence")], "none", desc="Steps per minute"),
         timeseries(g, "Ground contact time", [mean("gct_ms", "GCT")], "ms"),
@@ -643,16 +822,33 @@ def run_board() -> dict:
                 "tooltip": {"mode": "single", "sort": "none"},
             },
         },
+        table(
+            g,
+            "Last sessions of $athlete (click a time to open one)",
+            [
+                target(
+                    'SELECT * FROM (SELECT "session_id", "duration_s" / 60 AS "minutes", '
+                    '"distance_m" / 1000 AS "km", "hr_avg_bpm", "load", "gct_balance_left_pct" '
+                    f'FROM "session" WHERE {ATHLETE}) ORDER BY time DESC LIMIT 10',
+                    "S",
+                    fmt="table",
+                )
+            ],
+            h=7,
+            links=[link("Open this session", LAST_SESSION_URL)],
+            desc="The athlete's 10 latest sessions, whatever the time range: the link sets "
+            "the board's time range around a session's start",
+        ),
     ]
     return dashboard(
         BOARD["run"],
         "sensorhub · Run",
         panels,
         [athlete_var(multi=False)],
-        ("now-24h", "now"),
+        ("now-7d", "now"),
         annotations=[alert_annotation()],
-        desc="One session: open it from the Sessions table of the Athlete board "
-        "or pick its time range.",
+        desc="One session: open it from the table at the bottom, the Squad board's Last "
+        "session, or the Athlete board's Sessions table (each sets the time range to it).",
     )
 
 
@@ -707,16 +903,21 @@ def live() -> dict:
         ),
         timeseries(
             g,
-            "Cadence and speed",
-            [
-                target(f'SELECT MEAN("cadence_spm") FROM "run" {ble} {group}', alias="cadence"),
-                target(
-                    f'SELECT MEAN("speed_mps") * 60 FROM "run" {ble} {group}',
-                    "B",
-                    alias="speed (m/min)",
-                ),
-            ],
+            "Cadence",
+            [target(f'SELECT MEAN("cadence_spm") FROM "run" {ble} {group}', alias="cadence")],
             "none",
+            w=6,
+            desc="Steps per minute",
+            axisLabel="steps/min",
+        ),
+        timeseries(
+            g,
+            "Speed",
+            [target(f'SELECT MEAN("speed_mps") FROM "run" {ble} {group}', alias="speed")],
+            "velocityms",
+            w=6,
+            desc="Speed in m/s",
+            axisLabel="m/s",
         ),
         timeseries(
             g,

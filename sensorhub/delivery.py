@@ -4,10 +4,17 @@
 queue with backoff) and the InfluxDB outbox (:mod:`sensorhub.store.influx`: a batch leaves
 the outbox only after InfluxDB acknowledged it). The CLI, ``watch`` and the live writer all
 ship through here; ingest only stores.
+
+:meth:`Delivery.start` / :meth:`Delivery.stop` ship the InfluxDB outbox on a background thread
+while the caller goes on storing (a season's ingest: decoding the next file overlaps with
+writing the last one). The thread has its own journal connection (SQLite connections belong
+to their thread) and its own writer; the outbox lease keeps it the only shipper, so batches go
+in the same order and under the same policy as with :meth:`Delivery.flush`.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import pandas as pd
@@ -16,11 +23,25 @@ from .alerts import WebhookReport, WebhookSender
 from .config import Config
 from .store import FlushReport, InfluxWriter, Journal
 
+IDLE_S = 0.05  # background shipping: pause when the outbox had nothing due, seconds
+FAILED_S = 1.0  # ... and after a flush that failed (InfluxDB down: no tight retry loop)
+BATCHES_PER_FLUSH = 16  # a stop request waits for at most this many batches
+
 
 @dataclass
 class DeliveryReport:
     influx: FlushReport | None  # None: InfluxDB not configured
     webhook: WebhookReport | None  # None: no webhook configured
+
+
+@dataclass
+class Shipped:
+    """What the background thread shipped (see :meth:`Delivery.stop`)."""
+
+    batches: int = 0
+    points: int = 0
+    flushes: int = 0
+    last_error: str | None = None
 
 
 class Delivery:
@@ -32,6 +53,9 @@ class Delivery:
         self.now = now
         self._influx: InfluxWriter | None = None
         self._webhook: WebhookSender | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._shipped = Shipped()
 
     def ship(self, parked: bool = False) -> DeliveryReport:
         """Send due webhooks, then the outbox (``parked``: retry parked batches too)."""
@@ -54,7 +78,51 @@ class Delivery:
             self._webhook = WebhookSender(self.cfg.alerts, self.journal.alerts)
         return self._webhook.flush(now=self.now, force=force)
 
+    # -- background shipping ----------------------------------------------------------------
+    def start(self, idle_s: float = IDLE_S) -> bool:
+        """Ship committed outbox batches on a background thread until :meth:`stop`.
+
+        Returns False (and does nothing) when InfluxDB is not configured, the journal is in
+        memory, or the thread already runs. ``idle_s``: pause after a flush that sent nothing.
+        """
+        if not self.cfg.influx.enabled or str(self.journal.path) == ":memory:" or self._thread:
+            return False
+        self._stopping.clear()
+        self._shipped = Shipped()
+        self._thread = threading.Thread(
+            target=self._run, args=(idle_s,), name="sensorhub-delivery", daemon=True
+        )
+        self._thread.start()
+        return True
+
+    def stop(self, timeout_s: float | None = None) -> Shipped:
+        """End the background thread after the flush under way (at most ``timeout_s`` of
+        waiting); what it shipped. What is left ships with the next :meth:`ship`."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stopping.set()
+            thread.join(timeout_s)
+        return self._shipped
+
+    def _run(self, idle_s: float) -> None:
+        journal = Journal(self.journal.path)
+        writer = InfluxWriter(self.cfg.influx)
+        try:
+            while not self._stopping.is_set():
+                report = writer.flush(journal, BATCHES_PER_FLUSH)
+                self._shipped.flushes += 1
+                self._shipped.batches += report.sent_batches
+                self._shipped.points += report.sent_points
+                if report.errors:
+                    self._shipped.last_error = report.errors[-1]
+                if not report.sent_batches:
+                    self._stopping.wait(FAILED_S if report.errors else idle_s)
+        finally:
+            writer.close()
+            journal.close()
+
     def close(self) -> None:
+        self.stop()
         for client in (self._influx, self._webhook):
             if client is not None:
                 client.close()

@@ -11,17 +11,30 @@ the others.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from drivers.archive import ArchiveError
+from drivers.strava import StravaCsvError, read_activities_csv
+
+from . import load as loadlib
 from .config import Config
 from .delivery import Delivery
 from .recompute import Recompute
-from .recorder import Recorder
-from .sources import FileSource, IngestedSource, SourceError, SourceSkipped, file_kinds, kind_for
+from .recorder import Recorder, delete_lines, local_day, session_id, session_line
+from .sources import (
+    FileSource,
+    IngestedSource,
+    SessionRecord,
+    SourceError,
+    SourceSkipped,
+    archive,
+    file_kinds,
+    kind_for,
+)
 from .store import FlushReport, Journal, StoreError
 from .store.journal import SessionRow
 
@@ -39,6 +52,7 @@ class FileResult:
     sessions: int = 0
     points: int = 0
     partial: bool = False
+    session_ids: list[str] = field(default_factory=list)  # stored or kept (duplicates)
 
     @property
     def failed(self) -> bool:
@@ -60,14 +74,33 @@ class IngestReport:
 
 
 def find_inputs(paths: Iterable[str | Path], kinds: list[FileSource]) -> list[Path]:
-    """Files named explicitly, plus every file below the folders named that a kind claims."""
+    """Files named explicitly, plus every file below the folders named that a kind claims;
+    a zip (named or found) becomes the members a kind takes (``export.zip!a/b.fit``), a
+    ``.gz`` file counts when a kind claims what it holds, Strava's ``activities.csv`` too."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and kind_for(f, kinds))
+            files = sorted(f for f in p.rglob("*") if f.is_file())
+            for f in files:
+                out += _expand(f, kinds) if _found(f, kinds) else []
         else:
-            out.append(p)
+            out += _expand(p, kinds)
     return out
+
+
+def _found(f: Path, kinds: list[FileSource]) -> bool:
+    """Whether a file found in a folder is an input."""
+    if archive.is_archive(f) or f.name.lower() == archive.STRAVA_CSV:
+        return True
+    if archive.is_gz(f):
+        return archive.member_kind(f.name, kinds) is not None
+    return kind_for(f, kinds) is not None
+
+
+def _expand(p: Path, kinds: list[FileSource]) -> list[Path]:
+    if archive.is_archive(p) and p.is_file():
+        return archive.list_members(p, kinds)
+    return [p]
 
 
 class Pipeline:
@@ -106,32 +139,69 @@ class Pipeline:
     def ingest(
         self, paths: Iterable[str | Path], progress: Callable[[FileResult], None] | None = None
     ) -> IngestReport:
-        """Ingest every input, recompute the athletes touched, ship the outbox."""
+        """Ingest every input, recompute the athletes touched, ship the outbox.
+
+        Members of an archive are inputs too (one result each): the archive is streamed once,
+        member by member, when its first member comes up. Strava ``activities.csv`` files
+        are applied after the files they describe are stored."""
         report = IngestReport()
         paths = [Path(p) for p in paths]
         named = {p for p in paths if not p.is_dir()}
-        for path in self.inputs(paths):
-            result = self.ingest_file(path, named=path in named)
+        done_archives: set[Path] = set()
+        strava: list[tuple[Path, Path, bytes]] = []  # (csv input, export root, bytes)
+
+        def add(result: FileResult) -> None:
             report.files.append(result)
             if progress:
                 progress(result)
+
+        for path in self.inputs(paths):
+            found = archive.split_member(path)
+            outer = found[0] if found else path if archive.is_archive(path) else None
+            if outer is not None:
+                if outer not in done_archives:
+                    done_archives.add(outer)
+                    for result in self._ingest_archive(outer, strava):
+                        add(result)
+            elif path.name.lower() == archive.STRAVA_CSV:
+                strava.append((path, path.parent, b""))
+            else:
+                add(self.ingest_file(path, named=path in named))
+        for csv_path, root, data in strava:
+            add(self.apply_strava(csv_path, root, data, report.files))
         self.recompute.pending()
         report.flush = self.delivery.ship().influx
         return report
 
-    def ingest_file(self, path: Path, named: bool = True) -> FileResult:
+    def _ingest_archive(
+        self, path: Path, strava: list[tuple[Path, Path, bytes]]
+    ) -> Iterator[FileResult]:
+        """One result per member a kind takes (and per refused member), streamed."""
+        if not path.is_file():
+            yield FileResult(path, "failed", "no such file")
+            return
+        for mpath, m in archive.members(path):
+            if m.error:
+                yield FileResult(mpath, "failed", m.error)
+            elif archive.inner_path(m.name).name.lower() == archive.STRAVA_CSV:
+                strava.append((mpath, path, m.data))
+            elif archive.member_kind(m.name, self.kinds) is not None:
+                yield self.ingest_file(mpath, data=m.data)
+
+    def ingest_file(self, path: Path, named: bool = True, data: bytes | None = None) -> FileResult:
         """Read, convert and store one file; a bad file is a result, never an exception.
 
         ``named``: the file was named on purpose (not found in a folder), so a kind that won't
-        take it as given (e.g. IMU without a placement) is a failure, not a skip."""
+        take it as given (e.g. IMU without a placement) is a failure, not a skip. ``data``:
+        the bytes of an archive member (``path`` is then its ``export.zip!a/b.fit`` name)."""
         try:
-            src = self.read(path)
+            src = self.read(path, data)
             if isinstance(src, FileResult):
                 return src
             done = self.recorder.record(src)
         except SourceSkipped as exc:
             return FileResult(path, "failed" if named else "skipped", str(exc))
-        except SourceError as exc:
+        except (SourceError, ArchiveError) as exc:
             return FileResult(path, "failed", str(exc))
         except OSError as exc:
             return FileResult(path, "failed", f"cannot read ({exc.strerror or exc})")
@@ -140,33 +210,169 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             return FileResult(path, "failed", f"unexpected {type(exc).__name__}: {exc}")
         if done.status == "duplicate":
-            return FileResult(path, "duplicate", done.message)
+            return FileResult(path, "duplicate", done.message, session_ids=done.kept)
         status = "ingested" if done.sessions else "skipped"
-        msg = describe(src, done.points)
-        return FileResult(path, status, msg, len(done.sessions), done.points, src.partial)
+        msg = describe(src, done.points, len(done.sessions))
+        msg += f"; {done.message}" if done.message else ""
+        ids = [r.id for r in done.sessions] + done.kept
+        return FileResult(
+            path, status, msg, len(done.sessions), done.points, src.partial, session_ids=ids
+        )
 
-    def read(self, path: Path) -> IngestedSource | FileResult:
+    def read(self, path: Path, data: bytes | None = None) -> IngestedSource | FileResult:
         """The file's sessions from the kind that claims it (a duplicate is known from its
-        bytes before decoding)."""
-        if not path.is_file():
+        bytes before decoding). ``data``: an archive member's bytes; a ``.gz`` file is
+        gunzipped (within the caps of :mod:`drivers.archive`)."""
+        if data is None and not path.is_file():
             return FileResult(path, "failed", "no such file")
-        kind = kind_for(path, self.kinds)
+        name = archive.strip_gz(str(archive.inner_path(path)))
+        kind = kind_for(Path(name), self.kinds)
         if kind is None:
-            return FileResult(
-                path, "skipped", f"skipped: no source kind reads {path.suffix!r} files"
-            )
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            return FileResult(
-                path, "failed", f"{size / 1024**3:.1f} GiB: larger than the 2 GiB accepted"
-            )
-        data = path.read_bytes()  # read once: hashed here, decoded by the kind
+            suffix = Path(name).suffix
+            return FileResult(path, "skipped", f"skipped: no source kind reads {suffix!r} files")
+        if data is None:
+            size = path.stat().st_size
+            if size > MAX_INPUT_BYTES:
+                return FileResult(
+                    path, "failed", f"{size / 1024**3:.1f} GiB: larger than the 2 GiB accepted"
+                )
+            # read once: hashed here, decoded by the kind (a .gz within the archive caps)
+            data = archive.open_maybe_gz(path, max_bytes=MAX_INPUT_BYTES)
         shas = [hashlib.sha256(data).hexdigest()]
         shas += [hashlib.sha256(c.read_bytes()).hexdigest() for c in kind.companions(path)]
         identity = shas[0] if len(shas) == 1 else hashlib.sha256("".join(shas).encode()).hexdigest()
         if self.journal.source_by_sha(identity):
-            return FileResult(path, "duplicate", "already ingested (same bytes)")
-        return kind.read(path, data, identity)
+            known = self.journal.source_by_sha(identity)
+            return FileResult(
+                path,
+                "duplicate",
+                "already ingested (same bytes)",
+                session_ids=self.recorder.sessions_of(known["id"]),
+            )
+        kind_path = PurePosixPath(name) if archive.split_member(path) else Path(name)
+        src = kind.read(kind_path, data, identity)
+        src.path = str(path)  # the journal keeps where to find it again (export.zip!a/b.fit)
+        return src
+
+    # -- Strava activities.csv ------------------------------------------------------------
+    def apply_strava(
+        self, csv_path: Path, root: Path, data: bytes, results: list[FileResult]
+    ) -> FileResult:
+        """Attach name, type, RPE and private note of Strava's ``activities.csv`` to the
+        sessions of the files it names (matched by :func:`~sensorhub.sources.archive.
+        export_key`, among the files of this ingest below ``root``). RPE goes through
+        :meth:`Recorder.log`, so session load is recomputed; the rest into the summary."""
+        try:
+            df = read_activities_csv(data or csv_path.read_bytes())
+        except (StravaCsvError, OSError) as exc:
+            return FileResult(csv_path, "failed", str(exc))
+        by_key: dict[str, list[str]] = {}
+        for r in results:
+            if r.session_ids and _below(r.path, root):
+                by_key.setdefault(archive.export_key(r.path), []).extend(r.session_ids)
+        changed = 0
+        for row in df.itertuples(index=False):
+            if not isinstance(row.filename, str):
+                continue  # a manual entry: no file
+            for sid in by_key.get(archive.export_key(row.filename), []):
+                changed += self.recorder.annotate(sid, strava_fields(row))
+        msg = f"Strava activities.csv: {len(df)} activities, {changed} session(s) updated"
+        return FileResult(csv_path, "ingested" if changed else "duplicate", msg)
+
+    # -- fixing mistakes (sensorhub.cli.fixes) ------------------------------------------------
+    def reread(self, row: SessionRow) -> SessionRecord | None:
+        """The session as its source gives it now (the file, ``.gz`` or archive member at the
+        stored path, decoded again); None when the source is no longer on disk or readable."""
+        source = self.journal.source(row.source_id) if row.source_id is not None else None
+        if source is None:
+            return None
+        kind = next((k for k in self.kinds if k.name == source["kind"]), None)
+        path = Path(source["path"])
+        try:
+            data = archive.read_input(path)
+            inner = archive.strip_gz(str(archive.inner_path(path)))
+            src = kind.read(PurePosixPath(inner), data, source["sha256"]) if kind else None
+        except (OSError, ArchiveError, SourceError):
+            return None
+        if src is None:
+            return None
+        key = src.file_id or src.identity
+        return next((s for s in src.sessions if session_id(key, s.index) == row.id), None)
+
+    def delete_session(self, prefix: str) -> SessionRow:
+        """Remove a session: its row, its points in InfluxDB (deletes through the outbox),
+        and its share of the athlete's daily load (recomputed)."""
+        row = self.journal.find_session(prefix)
+        kind = self._kind_of(row)
+        with self.journal.transaction():
+            self.journal.delete_session(row.id)
+            self.recorder.enqueue(delete_lines(row, kind))
+            self.journal.mark_dirty(row.athlete, row.day)
+        self.recompute.pending()
+        return row
+
+    def reassign_session(self, prefix: str, athlete_id: str) -> tuple[SessionRow, bool]:
+        """Give a session to another athlete: its points are deleted under the old athlete
+        and written under the new one (the per-second points only when the source can be
+        read again: the bool), both athletes' daily load is recomputed."""
+        row = self.journal.find_session(prefix)
+        old = SessionRow(**{**row.__dict__})
+        new = self.cfg.athlete(athlete_id)
+        row.athlete, row.day = new.id, local_day(row.start, new.tz)
+        again = self.reread(old)
+        lines = self.recorder.session_lines(row, again) if again else {}
+        lines["session"] = [session_line(row)]
+        with self.journal.transaction():
+            self.journal.reassign_session(row.id, row.athlete, row.day)
+            self.recorder.enqueue(delete_lines(old, self._kind_of(old)))  # own batches, first
+            self.recorder.enqueue(lines)
+            self.journal.mark_dirty(old.athlete, old.day)
+            self.journal.mark_dirty(row.athlete, row.day)
+        self.recompute.pending()
+        return row, again is not None
+
+    def reprocess(self, athlete: str | None = None) -> tuple[int, int]:
+        """Recompute TRIMP and session load of stored sessions under the current configuration
+        (HR limits, load method), from the heart rate of their sources re-read from disk; the
+        days after are recomputed. Returns (sessions recomputed, sources no longer on disk)."""
+        done = missing = 0
+        for row in self.journal.session_rows(athlete):
+            again = self.reread(row)
+            if again is None:
+                missing += 1
+                continue
+            a = self.cfg.athlete(row.athlete)
+            src = IngestedSource(self._kind_of(row), "", "", [again])
+            fresh = self.recorder.session_row(src, again, a, self.recorder.hr_limits(a, None))
+            fresh.id, fresh.source_id, fresh.partial = row.id, row.source_id, row.partial
+            fresh.rpe, fresh.pain, fresh.summary = row.rpe, row.pain, row.summary
+            if row.rpe is not None:
+                srpe = loadlib.srpe(row.rpe, (fresh.duration_s or 0.0) / 60.0)
+                fresh.load, fresh.load_method = loadlib.session_load(
+                    trimp=fresh.trimp,
+                    srpe=srpe,
+                    duration_min=(fresh.duration_s or 0.0) / 60.0,
+                    primary=self.cfg.load_primary,
+                )
+            if (fresh.trimp, fresh.load, fresh.load_method) == (
+                row.trimp,
+                row.load,
+                row.load_method,
+            ):
+                continue
+            with self.journal.transaction():
+                self.journal.update_session(
+                    row.id, trimp=fresh.trimp, load=fresh.load, load_method=fresh.load_method
+                )
+                self.recorder.enqueue({"session": [session_line(fresh)]})
+                self.journal.mark_dirty(row.athlete, row.day)
+            done += 1
+        self.recompute.pending()
+        return done, missing
+
+    def _kind_of(self, row: SessionRow) -> str:
+        source = self.journal.source(row.source_id) if row.source_id is not None else None
+        return source["kind"] if source is not None else ""
 
     # -- conveniences for callers that log or flush outside an ingest ---------------------
     def log_session(self, prefix: str, rpe: float | None = None, pain: float | None = None) -> str:
@@ -180,12 +386,15 @@ class Pipeline:
         return self.delivery.ship().influx
 
 
-def describe(src: IngestedSource, n_points: int) -> str:
-    """The one-line report of a stored source: sessions, points, merges, warnings."""
+def describe(src: IngestedSource, n_points: int, n_sessions: int | None = None) -> str:
+    """The one-line report of a stored source: sessions, points, merges, warnings
+    (``n_sessions``: those stored, when duplicates were left out)."""
     if not src.sessions:
-        return "no activity in this file (nothing to ingest)"
+        reason = next((w for w in src.warnings if w.startswith("no activity")), None)
+        return reason or "no activity in this file (nothing to ingest)"
     label = src.label or ",".join(dict.fromkeys(s.sport for s in src.sessions))
-    msg = f"{len(src.sessions)} session(s) [{label}], {n_points} points"
+    n = len(src.sessions) if n_sessions is None else n_sessions
+    msg = f"{n} session(s) [{label}], {n_points} points"
     merged = sum(int(s.summary.get("duplicates_merged", 0)) for s in src.sessions)
     if merged:
         msg += f", {merged} duplicate timestamps merged"
@@ -197,3 +406,25 @@ def describe(src: IngestedSource, n_points: int) -> str:
     if src.partial:
         notes.insert(0, f"PARTIAL: {src.error}")
     return msg + ("; " + "; ".join(notes) if notes else "")
+
+
+def strava_fields(row: object) -> dict[str, object]:
+    """What a Strava ``activities.csv`` row adds to a session: ``name``, ``activity_type``,
+    ``note`` (the private note) into the summary, ``rpe`` (CR-10) through the RPE path."""
+    out: dict[str, object] = {}
+    for key, col in (("name", "name"), ("activity_type", "type"), ("note", "private_note")):
+        v = getattr(row, col)
+        if isinstance(v, str) and v.strip():
+            out[key] = v.strip()
+    rpe = row.rpe
+    if rpe is not None and not pd.isna(rpe):
+        out["rpe"] = float(rpe)
+    return out
+
+
+def _below(path: Path, root: Path) -> bool:
+    """Whether an input (a file or an archive member) lies in the export at ``root``."""
+    found = archive.split_member(path)
+    if found:
+        return found[0] == root or root in found[0].parents
+    return path == root or root in path.parents

@@ -10,16 +10,21 @@ by the next command that opens the journal, and never leaves daily load missing.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from . import faultpoints
 from . import load as loadlib
 from .alerts import AlertEngine
+from .alerts.plans import PlanAlerts
 from .config import Config
+from .plans import PlanError
 from .recorder import session_line
 from .store import Journal, SessionRow, point_line
 
+log = logging.getLogger(__name__)
 # Daily load runs on past the last session as rest days up to today, at most this long:
 # the CTL time constant, after which an idle athlete's numbers say nothing new.
 REST_TAIL_DAYS = 42
@@ -33,6 +38,7 @@ class Recompute:
         self.journal = journal
         self.now = now
         self.alerts = AlertEngine(cfg, journal, now=now)
+        self.plans = PlanAlerts(cfg, journal, now=now)
 
     def pending(self) -> list[str]:
         """Recompute every athlete marked dirty; returns their ids."""
@@ -71,6 +77,11 @@ class Recompute:
             self.journal.outbox.enqueue("load", lines, self.cfg.influx.batch_points)
             faultpoints.checkpoint("recompute.mid")
             self.alerts.evaluate_athlete(athlete_id, in_transaction=True)
+            if self.journal.diary.plan_state(athlete_id):  # a return-to-run plan: re-decide
+                try:
+                    self.plans.refresh(athlete_id, in_transaction=True)
+                except PlanError as exc:  # a plan file that no longer loads stops nothing else
+                    log.warning("plan of %s: %s", athlete_id, exc)
             if marks is not None:
                 self.journal.clear_dirty(athlete_id, marks)
         return len(lines)

@@ -1,8 +1,10 @@
 """Every Grafana panel, annotation, variable and alert-rule query returns rows on the demo data.
 
-The demo FIT files (fixtures/fit: ana with a load spike, ben with a GCT-balance shift) are
-ingested once for the module into the real influxd, with RPE/pain logged for one session,
-a few generated IMU ``stride`` points and a live BLE window (``run`` with source=ble). Each
+The demo FIT files (fixtures/fit: ana with a load spike, ben with a GCT-balance shift, cara
+on a return-to-run plan) are ingested once for the module into the real influxd, with RPE/pain
+logged for one session, a few generated IMU ``stride`` points, a live BLE window (``run`` with
+source=ble), cara's check-ins and plan (through the CLI, as a user loads them) and one hop
+readiness test of hers (``symptom``, ``plan`` and ``readiness`` points). Each
 query then runs with Grafana's variables substituted as Grafana would ($timeFilter,
 $__interval, $athlete as a regex value, ${acwr:doublequote}).
 """
@@ -20,10 +22,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from sensorhub.alerts import AlertEngine
+from sensorhub.cli import app
 from sensorhub.config import Config, load_config
 from sensorhub.pipeline import Pipeline
+from sensorhub.recorder import Recorder
+from sensorhub.sources.readiness import readiness_source
 from sensorhub.store import point_line
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +38,10 @@ BOARDS = ROOT / "grafana" / "dashboards"
 RULES = ROOT / "grafana" / "provisioning" / "alerting" / "sensorhub-rules.yaml"
 ATHLETES = ["ana", "ben"]
 ACWR_FORMS = ["acwr_rac", "acwr_rau", "acwr_ewma"]
+TZ = {"ana": "Europe/Madrid", "ben": "America/New_York", "cara": "Europe/London"}
+#: measurements only the athlete on a plan (cara) has; her hop test's start
+PLAN_MEASUREMENTS = ('"symptom"', '"plan"', '"readiness"')
+HOP_START = pd.Timestamp("2026-11-13 10:00", tz="UTC")
 
 pytestmark = pytest.mark.influx
 
@@ -121,8 +131,46 @@ def demo(influxd, tmp_path_factory) -> Demo:
         "ben", window, t=now - pd.Timedelta(minutes=1)
     )
     assert [e.rule for e in events] == ["live_gct_balance"]
+    load_cara(cfg, home, pipe)
     assert pipe.flush().ok
     return Demo(cfg, cfg.influx.database, influxd, (start, end), now)
+
+
+def load_cara(cfg: Config, home: Path, pipe: Pipeline) -> None:
+    """cara's diary and plan through the CLI (into the same journal), and one hop test."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SENSORHUB_INFLUX_URL", cfg.influx.url)
+    mp.setenv("SENSORHUB_INFLUX_DB", cfg.influx.database)
+    base = ["--config", str(FIXTURES / "sensorhub.toml"), "--home", str(home)]
+    runner = CliRunner()
+    try:
+        for args in (
+            ["checkin", "import", str(FIXTURES / "checkins/cara.csv"), "--athlete", "cara"],
+            ["plan", "start", "--athlete", "cara", "--state", str(FIXTURES / "plans/cara.toml")],
+            ["plan", "status", "--athlete", "cara"],
+        ):
+            r = runner.invoke(app, [*base, *args])
+            assert r.exit_code == 0, r.output
+    finally:
+        mp.undo()
+    hop = FIXTURES / "readiness"
+    src = readiness_source(
+        "hop",
+        hop / "hop_L.csv",
+        hop / "hop_R.csv",
+        "shank",
+        "cara",
+        "L",
+        HOP_START,
+        pain=1,
+        tz=TZ["cara"],
+    )
+    assert Recorder(cfg, pipe.journal).record(src).status == "stored"
+
+
+def athletes_for(q: str) -> list[str]:
+    """Who a query must return rows for: cara for the return-to-run measurements."""
+    return ["cara"] if any(m in q for m in PLAN_MEASUREMENTS) else ATHLETES
 
 
 # -- Grafana's variable substitution ---------------------------------------------------------
@@ -181,11 +229,11 @@ def test_squad_every_query_returns_rows_for_each_athlete(demo):
     board = load_board("squad")
     repeated = False
     for where, q in panel_queries(board):
-        for a in ATHLETES:  # the row repeats per athlete; other panels see them all
+        for a in athletes_for(q):  # the row repeats per athlete; other panels see them all
             values = {"athlete": [a], "acwr": ["acwr_rac"]}
             assert_rows(demo, f"{where} [{a}]", render(q, values, *RANGE, "1d"))
             repeated = True
-        all_values = {"athlete": ATHLETES, "acwr": ["acwr_rac"]}
+        all_values = {"athlete": ATHLETES + ["cara"], "acwr": ["acwr_rac"]}
         assert_rows(demo, where, render(q, all_values, *RANGE, "1d"))
     assert repeated
     row = next(p for p in board["panels"] if p["type"] == "row")
@@ -194,8 +242,8 @@ def test_squad_every_query_returns_rows_for_each_athlete(demo):
 
 def test_athlete_load_every_query_returns_rows(demo):
     for where, q in panel_queries(load_board("athlete-load")):
-        for a in ATHLETES:
-            values = {"athlete": [a], "acwr": ACWR_FORMS}
+        for a in athletes_for(q):
+            values = {"athlete": [a], "acwr": ACWR_FORMS, "tz": [TZ[a]]}
             assert_rows(demo, f"{where} [{a}]", render(q, values, *RANGE, "1d"))
 
 
@@ -252,3 +300,57 @@ def test_every_alert_rule_query_returns_rows(demo):
             assert {s["tags"]["athlete"] for s in series} & set(ATHLETES), f"{rule['uid']}: {q}"
             n += 1
     assert n >= 9
+
+
+# -- return to run ---------------------------------------------------------------------------
+def _time(v) -> pd.Timestamp:
+    """A time column value of the query API (epoch ms) as a UTC timestamp."""
+    return pd.Timestamp(v, unit="ms", tz="UTC")
+
+
+def _panel(board: dict, title: str) -> dict:
+    return next(p for p in board["panels"] if p.get("title") == title)
+
+
+def test_squad_plan_column_shows_cara_stage_and_decision_and_nothing_without_a_plan(demo):
+    p = _panel(load_board("squad"), "Return to run · $athlete")
+    assert (p["repeat"], p["repeatDirection"]) == ("athlete", "h")
+    colours = p["fieldConfig"]["defaults"]["mappings"][0]["options"]
+    assert {d: m["color"] for d, m in colours.items()} == {
+        "progress": "green",
+        "repeat": "orange",
+        "step-back": "red",
+        "rest": "red",
+    }
+    q = p["targets"][0]["query"]
+    (series,) = demo.query(render(q, {"athlete": ["cara"]}, *RANGE, "1d"))
+    last = dict(zip(series["columns"], series["values"][0], strict=True))
+    assert (last["stage"], last["decision"]) == ("Walk-run 4", "progress")
+    assert demo.query(render(q, {"athlete": ["ana"]}, *RANGE, "1d")) == []
+    assert p["fieldConfig"]["defaults"]["noValue"] == "no plan"
+
+
+def test_athlete_pain_timeline_lsi_and_stage_change_annotations(demo):
+    board = load_board("athlete-load")
+    values = {"athlete": ["cara"], "acwr": ACWR_FORMS, "tz": [TZ["cara"]]}
+    q = _panel(board, "Pain timeline (check-ins)")["targets"][0]["query"]
+    series = demo.query(render(q, values, *RANGE, "1d"))
+    whens = {s["tags"]["when"] for s in series}
+    assert whens == {"during", "after", "next-morning"}
+    morning = next(s for s in series if s["tags"]["when"] == "next-morning")
+    flare = max(morning["values"], key=lambda v: v[1])
+    assert (
+        flare[1] == 3 and _time(flare[0]).tz_convert(TZ["cara"]).strftime("%m-%d") == "11-03"
+    )  # the one flare (README)
+    anno = next(a for a in board["annotations"]["list"] if a["name"] == "plan stage changes")
+    rows = demo.query(render(anno["target"]["query"], values, *RANGE, "1d"))[0]["values"]
+    days = [_time(r[0]).tz_convert(TZ["cara"]).strftime("%m-%d") for r in rows]
+    assert days == ["10-24", "10-30", "11-09", "11-15"]  # her four progress days
+    lsi_panel = _panel(board, "Readiness tests: limb symmetry index")
+    steps = lsi_panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert 90 in [s["value"] for s in steps]
+    (lsi,) = demo.query(render(lsi_panel["targets"][0]["query"], values, *RANGE, "1d"))
+    row = dict(zip(lsi["columns"], lsi["values"][0], strict=True))
+    stored = Pipeline(demo.cfg).journal.readiness.results("cara").iloc[0]
+    assert row["hop height"] == pytest.approx(stored["lsi_height_pct"])
+    assert _time(row["time"]) == HOP_START

@@ -244,3 +244,11 @@ def test_running_sessions_carry_their_run_and_walk_time(tmp_path, cfg):
     Pipeline(cfg, now=NOW).ingest([run_on(tmp_path, 0, minutes=20)])
     summary = Pipeline(cfg).journal.sessions()["summary"].iloc[0]
     assert summary["run_intervals"] == 1 and summary["run_time_s"] >= 19 * 60
+
+
+def test_missing_hr_limits_are_said_once_per_run(tmp_path, cfg):
+    """Audit: with HR but no HR limits TRIMP fell back silently; now the first file says why."""
+    files = [run_on(tmp_path, d) for d in (0, 2, 4)]
+    lines = [f.message for f in Pipeline(cfg, now=NOW).ingest(files).files]
+    told = [m for m in lines if "no HR limits for default: set hr_rest and hr_max" in m]
+    assert len(told) == 1 and told[0] == lines[0]

@@ -22,7 +22,15 @@ import pandas as pd
 from ..config import AlertConfig, Config
 from ..store import Journal, point_line
 from .episodes import Episode, episodes
-from .rules import Rule, day_observations, live_balance, make_rules, session_observations
+from .rules import (
+    DAY_RULES,
+    SESSION_RULES,
+    Rule,
+    day_observations,
+    live_balance,
+    make_rules,
+    session_observations,
+)
 
 
 @dataclass
@@ -33,7 +41,7 @@ class AlertEvent:
     athlete: str
     rule: str
     severity: str
-    status: str  # open | cleared
+    status: str  # open | cleared | retired (the history no longer has this alert)
     time: pd.Timestamp
     value: float | None
     threshold: float
@@ -41,8 +49,8 @@ class AlertEvent:
 
     def text(self) -> str:
         """Slack-compatible one-liner."""
-        if self.status == "cleared":
-            return f"[sensorhub] {self.athlete}: cleared: {self.message}"
+        if self.status in ("cleared", "retired"):
+            return f"[sensorhub] {self.athlete}: {self.status}: {self.message}"
         return f"[sensorhub] {self.athlete} ({self.severity}): {self.message}"
 
 
@@ -83,9 +91,12 @@ class AlertEngine:
         }
         events: list[AlertEvent] = []
         with nullcontext() if in_transaction else self.journal.transaction():
-            for name, o in obs.items():
-                rule = self.rules[name]
-                events += self._reconcile(athlete_id, rule, episodes(o, rule), o)
+            for name in (*DAY_RULES, *SESSION_RULES):
+                if name not in self.rules:
+                    continue
+                rule, o = self.rules[name], obs.get(name)
+                eps = episodes(o, rule) if o is not None and len(o) else []
+                events += self._reconcile(athlete_id, rule, eps, o)
             self._deliver(events)
         return events
 
@@ -114,30 +125,74 @@ class AlertEngine:
     def _reconcile(
         self, athlete: str, rule: Rule, eps: list[Episode], obs: pd.DataFrame
     ) -> list[AlertEvent]:
-        stored = self.store.of_rule(athlete, rule.name)
-        by_open = {r["opened_at"]: r for r in stored}
-        open_row = next((r for r in reversed(stored) if r["cleared_at"] is None), None)
-        kept_open, events = None, []
+        """Make the stored alerts of ``rule`` exactly the episodes of the full history.
+
+        An episode is its ``opened_at``: a stored alert with the same one is that episode and
+        takes its values (value, peak, message, cleared_at); a new episode opens an alert; a
+        stored alert no episode has any more (history replaced or backfilled in another
+        order) is retired: deleted, with an ``alert`` point at its opening time saying so."""
+        stored = {r["opened_at"]: r for r in self.store.of_rule(athlete, rule.name)}
+        events: list[AlertEvent] = []
         for ep in eps:
-            row = by_open.get(ep.opened_at.isoformat())
-            if row is None and ep.open and open_row is not None:
-                row = open_row  # still the same episode: one alert until it clears
+            row = stored.pop(ep.opened_at.isoformat(), None)
             if row is None:
                 events += self._open(athlete, ep)
-                row_id = events[-1].alert_id
-            else:
-                row_id = row["id"]
-                self.store.update_peak(row_id, ep.peak)
-            if ep.open:
-                kept_open = row_id
-            elif row is None or row["cleared_at"] is None:
-                events.append(self._clear(athlete, rule, row_id, ep.cleared_at, ep.cleared_value))
-        stale = open_row is not None and open_row["id"] != kept_open
-        if stale and not any(e.alert_id == open_row["id"] for e in events):
-            # the replayed history no longer has this episode open (e.g. data replaced)
-            t = obs.index.max() if len(obs) else self._now()
-            events.append(self._clear(athlete, rule, open_row["id"], t, None))
+                if not ep.open:
+                    events.append(
+                        self._clear(
+                            athlete, rule, events[-1].alert_id, ep.cleared_at, ep.cleared_value
+                        )
+                    )
+                continue
+            events += self._match(athlete, rule, row, ep)
+        for row in stored.values():
+            events.append(self._retire(athlete, rule, row))
         return events
+
+    def _match(self, athlete: str, rule: Rule, row: Any, ep: Episode) -> list[AlertEvent]:
+        """Bring a stored alert to its episode's values; events when its state changed."""
+        _rows(self.store).update(
+            row["id"],
+            value=ep.value,
+            peak=ep.peak,
+            message=ep.message,
+            ref=ep.ref,
+            threshold=ep.threshold,
+            severity=ep.severity,
+        )
+        if ep.open and row["cleared_at"] is not None:  # cleared before, open again now
+            _rows(self.store).update(row["id"], cleared_at=None, cleared_value=None)
+            return [self._event(athlete, row["id"], ep, "open", ep.opened_at, ep.value)]
+        if ep.open:
+            return []
+        if row["cleared_at"] != ep.cleared_at.isoformat() or row["cleared_value"] != (
+            ep.cleared_value
+        ):
+            return [self._clear(athlete, rule, row["id"], ep.cleared_at, ep.cleared_value)]
+        return []
+
+    def _retire(self, athlete: str, rule: Rule, row: Any) -> AlertEvent:
+        """Delete an alert the history no longer has (and its unsent webhooks)."""
+        _rows(self.store).delete(row["id"])
+        t = pd.Timestamp(row["opened_at"])
+        return AlertEvent(
+            0,
+            athlete,
+            rule.name,
+            row["severity"],
+            "retired",
+            t,
+            row["value"],
+            rule.threshold,
+            row["message"],
+        )
+
+    def _event(
+        self, athlete: str, alert_id: int, ep: Episode, status: str, t: pd.Timestamp, v: Any
+    ) -> AlertEvent:
+        return AlertEvent(
+            alert_id, athlete, ep.rule, ep.severity, status, t, v, ep.threshold, ep.message
+        )
 
     # -- live -----------------------------------------------------------------------
     def evaluate_live(
@@ -201,7 +256,8 @@ class AlertEngine:
         max_age = pd.Timedelta(hours=self.ac.notify_max_age_h)
         for e in events:
             if self.ac.notify_max_age_h <= 0 or now - e.time <= max_age:
-                self.store.queue_webhook(e.alert_id, json.dumps(webhook_body(e)), now)
+                alert_id = e.alert_id or None  # a retired alert's row is gone
+                self.store.queue_webhook(alert_id, json.dumps(webhook_body(e)), now)
 
     def _now(self) -> pd.Timestamp:
         return self.now if self.now is not None else pd.Timestamp.now(tz="UTC")
@@ -212,7 +268,7 @@ def alert_line(e: AlertEvent) -> str | None:
     fields: dict[str, Any] = {
         "value": e.value,
         "threshold": e.threshold,
-        "message": ("cleared: " if e.status == "cleared" else "") + e.message,
+        "message": ("" if e.status == "open" else f"{e.status}: ") + e.message,
         "open": 1.0 if e.status == "open" else 0.0,
         "alert_id": float(e.alert_id),
     }
@@ -236,3 +292,39 @@ def webhook_body(e: AlertEvent) -> dict[str, Any]:
             "message": e.message,
         },
     }
+
+
+class _AlertRows:
+    """Row updates the reconciliation needs that :class:`AlertStore` lacks.
+
+    TODO(store): move into ``sensorhub/store/alerts.py`` as ``AlertStore.update`` and
+    ``AlertStore.delete`` (SQL belongs in ``sensorhub/store``)."""
+
+    COLUMNS = (
+        "value",
+        "peak",
+        "message",
+        "ref",
+        "threshold",
+        "severity",
+        "cleared_at",
+        "cleared_value",
+    )
+
+    def __init__(self, store: Any) -> None:
+        self.db = store.db
+
+    def update(self, alert_id: int, **values: Any) -> None:
+        if set(values) - set(self.COLUMNS):
+            raise ValueError(f"unknown alert columns {sorted(set(values) - set(self.COLUMNS))}")
+        sets = ",".join(f"{k}=?" for k in values)
+        self.db.execute(f"UPDATE alerts SET {sets} WHERE id=?", (*values.values(), alert_id))
+
+    def delete(self, alert_id: int) -> None:
+        """Delete an alert and its webhooks not yet sent."""
+        self.db.execute("DELETE FROM webhook_queue WHERE alert_id=?", (alert_id,))
+        self.db.execute("DELETE FROM alerts WHERE id=?", (alert_id,))
+
+
+def _rows(store: Any) -> _AlertRows:
+    return _AlertRows(store)

@@ -4,7 +4,8 @@ Each command module adds its commands to the shared app when imported; the lines
 the registry (adding a command group is one module plus one line here).
 """
 
-from . import ingest, live, records, report  # noqa: F401 - registers the commands
+# importing a command module registers its commands on the shared app
+from . import fixes, ingest, live, plans, readiness, records, report  # noqa: F401
 from .app import app
 
 __all__ = ["app"]

@@ -20,7 +20,12 @@ ATHLETE_HELP = "Assign every file to this athlete."
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="FIT files, IMU recordings, or folders.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="FIT, TCX, GPX files, zips (nested), .gz files, IMU recordings, folders."
+        ),
+    ],
     athlete: Annotated[str | None, typer.Option(help=ATHLETE_HELP)] = None,
     placement: Annotated[
         str | None, typer.Option(help="IMU files: where the pod sat (foot, shank, sacrum).")

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .app import app, athlete_option, fail, out, state
+from .app import app, fail, out, state
+from .records import iso_day, known_athlete
 
 
 @app.command()
@@ -25,12 +26,15 @@ def report(
     """A self-contained HTML report (inline SVG, no JavaScript): one session or a date range."""
     from ..report import range_report, session_report
 
+    day0, day1 = iso_day(start, "--from"), iso_day(end, "--to")
+    if day0 is not None and day1 is not None and day0 > day1:
+        fail(f"report: --from {start} is after --to {end}", 2)
     cfg, journal = state.config(), state.journal()
     try:
         if session:
             html = session_report(cfg, journal, session)
         else:
-            athletes = [athlete_option(athlete)] if athlete else journal.athletes()
+            athletes = [known_athlete(athlete)] if athlete else journal.athletes()
             if len(athletes) != 1:
                 fail("give --session ID, or --athlete NAME (several athletes in the journal)", 2)
             html = range_report(cfg, journal, athletes[0], start, end)

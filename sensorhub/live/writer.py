@@ -13,6 +13,15 @@ notifications. Lines put with the same key before a tick are coalesced (the last
 the per-second ``run`` point is rewritten after each notification but stored once per tick.
 Lines put as ``urgent`` (detected steps, whose detection already waited for the toe-off)
 wake the writer early, at most every ``min_gap_s``.
+
+Latency: each tick remembers the newest outbox batch id (``outbox.last_id()``) with the
+events whose lines it stored; on a later tick, events whose mark has nothing left waiting
+(``outbox.waiting_upto(mark) == 0``) go into ``stats.latency_ms``. While InfluxDB refuses,
+at most ``max_unacked`` events wait (the oldest are dropped and counted in
+``stats.unacked_dropped``), and each tick's flush stops after ``flush_deadline_s``, so a
+slow InfluxDB never stalls a tick for longer than that (plus the request under way, which
+the deadline cuts too). Retries follow the writer's policy (:mod:`sensorhub.store.influx`)
+on the writer's ``clock``.
 """
 
 from __future__ import annotations
@@ -31,15 +40,19 @@ from typing import Any, TypeVar
 
 from ..config import Config
 from ..delivery import Delivery
-from ..store import FlushReport, Journal
+from ..store import FlushReport, InfluxWriter, Journal
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+MAX_UNACKED = 100_000  # events waiting for their InfluxDB acknowledgement (memory bound)
+FLUSH_DEADLINE_S = 2.0  # one tick's flush at most (s)
 
 
 @dataclass
 class WriterStats:
-    """Counters; ``latency_ms[kind]`` holds (up to 100 000) event -> InfluxDB ack latencies."""
+    """Counters; ``latency_ms[kind]`` holds (up to 100 000) event -> InfluxDB ack latencies
+    (ms); ``unacked`` events wait for their acknowledgement, ``unacked_dropped`` were dropped
+    from that wait (more than ``max_unacked`` while InfluxDB refused or was away)."""
 
     ticks: int = 0
     enqueued_points: int = 0
@@ -47,6 +60,8 @@ class WriterStats:
     failed_flushes: int = 0
     last_error: str = ""
     backlog_points: int = 0
+    unacked: int = 0
+    unacked_dropped: int = 0
     latency_ms: dict[str, deque[float]] = field(default_factory=dict)
 
     def record(self, kind: str, values_ms: list[float]) -> None:
@@ -59,6 +74,11 @@ class OutboxWriter:
     ``put(key, measurement, line, t_event_ns, kind)``: ``t_event_ns`` (Unix ns) is the
     notification arrival (``kind`` 'run') or the end of a step ('stride'); when the line
     is acknowledged by InfluxDB, ack time − event time goes to ``stats.latency_ms[kind]``.
+
+    Args:
+        clock: Unix ns; also schedules the outbox's retries (tests move it by hand).
+        max_unacked: events kept waiting for an acknowledgement at most.
+        flush_deadline_s: one tick's flush at most (seconds).
     """
 
     def __init__(
@@ -68,10 +88,13 @@ class OutboxWriter:
         journal_path: str | Path | None = None,
         clock: Callable[[], int] = time.time_ns,
         min_gap_s: float = 0.1,
+        max_unacked: int = MAX_UNACKED,
+        flush_deadline_s: float = FLUSH_DEADLINE_S,
     ) -> None:
         self.cfg = cfg
         self.interval_s = interval_s
         self.min_gap_s = min_gap_s
+        self.flush_deadline_s = flush_deadline_s
         self._wake = asyncio.Event()
         self.journal_path = Path(journal_path or cfg.journal_path)
         self.clock = clock
@@ -79,10 +102,11 @@ class OutboxWriter:
         self._lock = threading.Lock()
         self._pending: dict[Any, tuple[str, str]] = {}
         self._events: list[tuple[str, int]] = []
-        self._unacked: list[tuple[str, int]] = []
+        self._unacked: deque[tuple[int, str, int]] = deque(maxlen=max_unacked)  # mark,kind,t
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
         self._journal: Journal | None = None
         self._delivery: Delivery | None = None
+        self._influx: InfluxWriter | None = None
         self._task: asyncio.Task | None = None
         self._stop = asyncio.Event()
 
@@ -149,11 +173,12 @@ class OutboxWriter:
         return self._journal
 
     def _close_resources(self) -> None:
-        if self._delivery is not None:
-            self._delivery.close()
+        for client in (self._delivery, self._influx):
+            if client is not None:
+                client.close()
         if self._journal is not None:
             self._journal.close()
-        self._delivery = self._journal = None
+        self._delivery = self._influx = self._journal = None
 
     def _tick(self, journal: Journal) -> FlushReport | None:
         with self._lock:
@@ -168,33 +193,54 @@ class OutboxWriter:
                 for measurement, lines in by_measurement.items():
                     journal.outbox.enqueue(measurement, lines, self.cfg.influx.batch_points)
             self.stats.enqueued_points += len(pending)
-        self._unacked += events
+        if self.cfg.influx.enabled:  # without InfluxDB nothing is ever acknowledged
+            self._remember(journal.outbox.last_id(), events)
         report = self.flush(journal)
-        if report is not None and report.ok:
-            self._acknowledge()
+        if report is not None:
+            self._acknowledge(journal)
         return report
 
     def flush(self, journal: Journal) -> FlushReport | None:
-        """Ship webhooks and the outbox now (writer thread only); None without InfluxDB."""
+        """Ship webhooks and the outbox now (writer thread only), for at most
+        ``flush_deadline_s``; None without InfluxDB."""
         if self._delivery is None:
             self._delivery = Delivery(self.cfg, journal)
-        report = self._delivery.ship().influx
-        if report is None:
+        self._delivery.webhooks()
+        if not self.cfg.influx.enabled:
             return None
+        if self._influx is None:  # Delivery.flush takes no deadline: the same writer, bounded
+            self._influx = InfluxWriter(self.cfg.influx, clock=lambda: self.clock() / 1e9)
+        report = self._influx.flush(journal, deadline_s=self.flush_deadline_s)
         self.stats.sent_points += report.sent_points
         self.stats.backlog_points = journal.outbox.stats()["points"] if not report.ok else 0
         if not report.ok:
             self.stats.failed_flushes += 1
-            self.stats.last_error = report.errors[-1] if report.errors else "unknown"
+            if report.errors:  # a flush that only waited for a backoff keeps the last reason
+                self.stats.last_error = report.errors[-1]
         return report
 
-    def _acknowledge(self) -> None:
+    def _remember(self, mark: int, events: list[tuple[str, int]]) -> None:
+        """Events whose lines are in the outbox up to batch ``mark`` (bounded, oldest out)."""
+        room = (self._unacked.maxlen or 0) - len(self._unacked)
+        self.stats.unacked_dropped += max(0, len(events) - room)
+        self._unacked.extend((mark, kind, t) for kind, t in events)
+        self.stats.unacked = len(self._unacked)
+
+    def _acknowledge(self, journal: Journal) -> None:
+        """Latencies of the events whose batches (and every older one) are acknowledged."""
         if not self._unacked:
             return
         now = self.clock()
         by_kind: dict[str, list[float]] = {}
-        for kind, t in self._unacked:
+        acked_upto = -1
+        while self._unacked:
+            mark, kind, t = self._unacked[0]
+            if mark > acked_upto:  # marks only grow: ask once per mark
+                if journal.outbox.waiting_upto(mark):
+                    break
+                acked_upto = mark
+            self._unacked.popleft()
             by_kind.setdefault(kind, []).append((now - t) / 1e6)
         for kind, values in by_kind.items():
             self.stats.record(kind, values)
-        self._unacked = []
+        self.stats.unacked = len(self._unacked)

@@ -7,7 +7,7 @@ Adding a kind touches no other file (docs/architecture.md has a worked example).
 
 from __future__ import annotations
 
-from . import fit, imu, live
+from . import checkin, fit, imu, live, readiness, track
 from .base import (
     FileSource,
     HrLimits,
@@ -21,7 +21,7 @@ from .base import (
 from .registry import REGISTRY, file_kinds, kind_for, register
 
 # the registry line: one module per kind, in the order files are offered to them
-KINDS = (fit, imu, live)
+KINDS = (fit, imu, live, track, readiness, checkin)
 
 __all__ = [
     "REGISTRY",

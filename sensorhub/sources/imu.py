@@ -68,7 +68,8 @@ class ImuSource(FileSource):
             right = read_recording(self.right, start_utc=self.start) if self.right else None
             session, n_steps = imu_session(rec, self.placement, self.side, right)
         except (ImuFormatError, GaitError) as exc:
-            raise SourceError(str(exc)) from None
+            # the one-line report names the file already; the right pod's name stays
+            raise SourceError(str(exc).removeprefix(f"{path.name}: ")) from None
         session.warnings = (
             rec.warnings
             + [f"right pod: {w}" for w in (right.warnings if right else [])]

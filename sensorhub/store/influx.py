@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import gzip
 import hashlib
 import threading
 import time
@@ -43,8 +44,20 @@ import httpx
 from ..config import InfluxConfig
 from ..faultpoints import checkpoint
 from .journal import Journal
-from .lineprotocol import PRECISION
-from .outbox import KEPT, PARKED, QUEUED, Backoff, Outbox, Slot, new_holder
+from .lineprotocol import INFLUXQL_MARK, PRECISION
+from .outbox import (
+    GZIP,
+    IDENTITY,
+    KEPT,
+    PARKED,
+    QUEUED,
+    Backoff,
+    Outbox,
+    Slot,
+    new_holder,
+    pack,
+    unpack,
+)
 from .redact import redact, redact_url
 
 MAX_ATTEMPTS = 5  # refusals (4xx other than 401/403/413/429) before a batch is parked
@@ -94,7 +107,13 @@ class InfluxWriter:
     """A small client for ``/write`` and ``/query`` (the latter for setup and tests).
 
     ``clock`` (Unix seconds) schedules retries; request deadlines use ``time.monotonic``.
+    ``send_gzip``: post gzip bodies of the outbox as they are stored (``Content-Encoding:
+    gzip``). Off by default: on loopback influxd 1.6 took plain text faster (gunzip costs it
+    more than the bytes saved; benchmarks/season.py measures both), and decompressing here
+    costs ~3 ms a 5000-point batch. Turn on for a remote InfluxDB behind a slow link.
     """
+
+    send_gzip: bool = False
 
     def __init__(
         self,
@@ -132,11 +151,18 @@ class InfluxWriter:
         self.client.close()
 
     # -- requests ------------------------------------------------------------------------
-    def write(self, body: str, deadline: float | None = None) -> httpx.Response:
-        """POST line protocol; ``deadline`` (``time.monotonic``) defaults to now + timeout_s."""
+    def write(
+        self, body: str | bytes, deadline: float | None = None, encoding: str = IDENTITY
+    ) -> httpx.Response:
+        """POST line protocol (text, or bytes in ``encoding``: identity or gzip, sent with
+        ``Content-Encoding``); ``deadline`` (``time.monotonic``) defaults to now + timeout_s."""
         params = {**self._extra_params, "db": self.cfg.database, "precision": PRECISION}
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        if encoding == GZIP and not self.send_gzip:
+            data, encoding = gzip.decompress(data), IDENTITY
+        headers = {"Content-Encoding": "gzip"} if encoding == GZIP else None
         with self._deadline.until(deadline or time.monotonic() + self.cfg.timeout_s):
-            return self.client.post("/write", params=params, content=body.encode("utf-8"))
+            return self.client.post("/write", params=params, content=data, headers=headers)
 
     def query(self, q: str, method: str = "GET") -> dict:
         params = {**self._extra_params, "db": self.cfg.database, "q": q, "epoch": "ms"}
@@ -174,6 +200,7 @@ class InfluxWriter:
         """
         report = FlushReport()
         ob = journal.outbox
+        mark = ob.last_id()  # batches queued by others during this flush are not its failures
         end = time.monotonic() + deadline_s if deadline_s is not None else None
         if not ob.take_lease(self._holder, self._lease_ttl()):
             report.skipped = True
@@ -183,7 +210,7 @@ class InfluxWriter:
             finally:
                 ob.release_lease(self._holder)
         st = ob.stats()
-        report.left_batches, report.parked_batches = st["batches"], st["parked"]
+        report.left_batches, report.parked_batches = ob.waiting_upto(mark), st["parked"]
         if st["parked"] and not report.skipped:
             report.errors.append(
                 f"{st['parked']} batch(es) parked after being refused; retry with"
@@ -293,10 +320,15 @@ class InfluxWriter:
 
     # -- one batch -------------------------------------------------------------------------
     def _ship(self, ob: Outbox, slot: Slot, report: FlushReport, end: float | None) -> _Answer:
-        body = ob.body(slot.id) or ""
-        answer = self._post(body, end, report)
-        if answer.kind == "too_large" and "\n" in body:
-            answer = self._split(ob, slot, body.split("\n"), end, report)
+        body, encoding = ob.raw_body(slot.id) or (b"", IDENTITY)
+        text = unpack(body, encoding)
+        if text.startswith(INFLUXQL_MARK):  # deletes from a correction: /query, never split
+            return self._statements(text, end, report)
+        answer = self._post(body, end, report, encoding)
+        if answer.kind == "too_large":
+            lines = unpack(body, encoding).split("\n")
+            if len(lines) > 1:
+                answer = self._split(ob, slot, lines, end, report)
         if answer.kind == "ok":
             checkpoint("flush.after_send")
             if self._backoff_row:  # the server takes writes again: forget its failures
@@ -312,7 +344,7 @@ class InfluxWriter:
         stack, rejected, answer = [lines[mid:], lines[:mid]], [], _Answer("ok", 204, "")
         while stack:
             chunk = stack.pop()
-            got = self._post("\n".join(chunk), end, report)
+            got = self._post(pack(chunk), end, report, GZIP)
             if got.kind == "ok":
                 continue
             if got.kind == "too_large" and len(chunk) > 1:
@@ -332,20 +364,22 @@ class InfluxWriter:
             return _Answer("too_large", 413, f"{answer.error} ({len(rejected)} line(s) too large)")
         return answer
 
-    def _post(self, body: str, end: float | None, report: FlushReport) -> _Answer:
+    def _post(
+        self, body: bytes, end: float | None, report: FlushReport, encoding: str = IDENTITY
+    ) -> _Answer:
         deadline = time.monotonic() + self.cfg.timeout_s
         cut_by_flush = end is not None and end < deadline
         checkpoint("flush.before_send")
         report.requests += 1
         try:
-            resp = self.write(body, min(deadline, end) if cut_by_flush else deadline)
+            resp = self.write(body, min(deadline, end) if cut_by_flush else deadline, encoding)
             if (
                 resp.status_code == 404
                 and not self._created_db
                 and "database not found" in resp.text
             ):
                 self.ensure_database()
-                resp = self.write(body, min(deadline, end) if cut_by_flush else deadline)
+                resp = self.write(body, min(deadline, end) if cut_by_flush else deadline, encoding)
         except httpx.TimeoutException as exc:
             kind = "deadline" if cut_by_flush and time.monotonic() >= end else "timeout"
             what = "flush deadline" if kind == "deadline" else f"{self.cfg.timeout_s:g} s deadline"
@@ -356,6 +390,29 @@ class InfluxWriter:
             return _Answer("down", None, self._err(f"unreachable: {type(exc).__name__}: {exc}"))
         code = resp.status_code
         error = self._err(f"answered {code}: {resp.text.strip()[:300]}")
+        return _Answer(_kind(code), code, error, self._retry_after(resp))
+
+    def _statements(self, text: str, end: float | None, report: FlushReport) -> _Answer:
+        """Run a batch of InfluxQL statements (``#influxql`` lines) on /query: ok when InfluxDB
+        answers 200 without an error in any result."""
+        q = ";".join(ln[len(INFLUXQL_MARK) :] for ln in text.split("\n") if ln.strip())
+        params = {**self._extra_params, "db": self.cfg.database, "q": q}
+        deadline = time.monotonic() + self.cfg.timeout_s
+        report.requests += 1
+        try:
+            with self._deadline.until(min(deadline, end) if end else deadline):
+                resp = self.client.post("/query", params=params)
+        except httpx.TimeoutException as exc:
+            return _Answer(
+                "timeout", None, self._err(f"no answer to a delete ({type(exc).__name__})")
+            )
+        except httpx.HTTPError as exc:
+            return _Answer("down", None, self._err(f"unreachable: {type(exc).__name__}: {exc}"))
+        code = resp.status_code
+        error = self._err(f"answered {code} to a delete: {resp.text.strip()[:300]}")
+        if code == 200:
+            failed = [r for r in resp.json().get("results", []) if "error" in r]
+            return _Answer("reject", code, error) if failed else _Answer("ok", code, "")
         return _Answer(_kind(code), code, error, self._retry_after(resp))
 
     def _err(self, text: str) -> str:

@@ -182,7 +182,17 @@ class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path) from None
+        try:
+            self._open()
+        except sqlite3.Error as exc:  # e.g. a filesystem turned read-only, a full disk
+            self.db.close()
+            raise store_error(exc, self.path) from None
+
+    def _open(self) -> None:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -384,6 +394,95 @@ class Journal:
 
     def counters(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.db.execute("SELECT name, value FROM counters")}
+
+    # -- fixing mistakes: duplicates, deletes, reassignment (sensorhub.cli.fixes) ------------
+    # ``sources.duplicate_of`` (added by ALTER TABLE on first use, old journals included):
+    # the ids of the sessions (comma-separated) that this source's sessions duplicate.
+    def _duplicate_column(self) -> None:
+        if getattr(self, "_has_duplicate_of", False):
+            return
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(sources)")}
+        if "duplicate_of" not in have:
+            try:
+                self.db.execute("ALTER TABLE sources ADD COLUMN duplicate_of TEXT")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
+        self._has_duplicate_of = True
+
+    def sessions_near(
+        self, athlete: str, start: pd.Timestamp, end: pd.Timestamp, slack_h: float = 15.0
+    ) -> list[tuple[SessionRow, sqlite3.Row]]:
+        """(session, its source row) of ``athlete`` within ``slack_h`` hours of [start, end]
+        (candidates for the same activity stored twice, time-zone shifts included)."""
+        lo = (start - pd.Timedelta(hours=slack_h)).isoformat()
+        hi = (end + pd.Timedelta(hours=slack_h)).isoformat()
+        rows = self.db.execute(
+            "SELECT * FROM sessions WHERE athlete=? AND start<? AND end>? ORDER BY start",
+            (athlete, hi, lo),
+        ).fetchall()
+        return [(SessionRow.from_db(r), self.source(r["source_id"])) for r in rows]
+
+    def mark_duplicate(
+        self, source_id: int, kept: list[str], release_file_id: bool = False
+    ) -> None:
+        """Note that source ``source_id``'s sessions duplicate the sessions ``kept``;
+        ``release_file_id``: forget its FIT file_id (a richer copy with it is stored)."""
+        self._duplicate_column()
+        row = self.db.execute("SELECT duplicate_of FROM sources WHERE id=?", (source_id,))
+        old = (row.fetchone() or [None])[0]
+        ids = list(dict.fromkeys([*(old.split(",") if old else []), *kept]))
+        self.db.execute(
+            "UPDATE sources SET duplicate_of=? WHERE id=?", (",".join(ids) or None, source_id)
+        )
+        if release_file_id:
+            self.db.execute("UPDATE sources SET fit_file_id=NULL WHERE id=?", (source_id,))
+
+    def duplicates(self) -> dict[str, list[str]]:
+        """{kept session id: paths of the sources recorded as its duplicates}: what the
+        ``sessions`` listing shows as "duplicate of …"."""
+        self._duplicate_column()
+        out: dict[str, list[str]] = {}
+        for path, dup in self.db.execute(
+            "SELECT path, duplicate_of FROM sources WHERE duplicate_of IS NOT NULL ORDER BY id"
+        ):
+            for sid in dup.split(","):
+                out.setdefault(sid, []).append(path)
+        return out
+
+    def sessions_of_source(self, source_id: int) -> list[SessionRow]:
+        rows = self.db.execute(
+            "SELECT * FROM sessions WHERE source_id=? ORDER BY start", (source_id,)
+        ).fetchall()
+        return [SessionRow.from_db(r) for r in rows]
+
+    def delete_session(self, session_id: str) -> None:
+        """Remove one session (its source row stays: the same bytes stay "already ingested")."""
+        row = self.db.execute("SELECT source_id FROM sessions WHERE id=?", (session_id,))
+        found = row.fetchone()
+        self.db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+        if found:
+            self.db.execute(
+                "UPDATE sources SET n_sessions=(SELECT COUNT(*) FROM sessions WHERE source_id=?)"
+                " WHERE id=?",
+                (found[0], found[0]),
+            )
+
+    def reassign_session(self, session_id: str, athlete: str, day: str) -> None:
+        """Give a session to another athlete (``day``: its local day in their time zone)."""
+        self.db.execute(
+            "UPDATE sessions SET athlete=?, day=? WHERE id=?", (athlete, day, session_id)
+        )
+
+    def athlete_counts(self) -> list[tuple[str, int, str, str]]:
+        """(athlete, sessions, first day, last day) of every athlete with sessions."""
+        return [
+            (r[0], int(r[1]), r[2], r[3])
+            for r in self.db.execute(
+                "SELECT athlete, COUNT(*), MIN(day), MAX(day) FROM sessions"
+                " GROUP BY athlete ORDER BY athlete"
+            )
+        ]
 
 
 def _value(v: Any) -> float | str | None:

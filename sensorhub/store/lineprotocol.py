@@ -16,11 +16,20 @@ import numpy as np
 import pandas as pd
 
 PRECISION = "ms"
+# An outbox batch whose lines start with this holds InfluxQL statements (deletes of points that
+# a correction removed), sent to /query in order with the writes of the same series.
+INFLUXQL_MARK = "#influxql "
 
 
 def escape_key(s: str) -> str:
-    """Escape a measurement, tag key, tag value or field key (commas, equals, spaces)."""
-    return s.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+    """Escape a measurement, tag key, tag value or field key per the line-protocol spec.
+
+    Commas, equals signs and spaces are escaped with a backslash. Line protocol cannot carry a
+    newline there (a line ends at it) and InfluxDB 1.x keeps an escaped backslash as two
+    characters, and a trailing one breaks the line: newlines become spaces and backslashes
+    ``/``, so a hostile name can never start a new point or leave a batch stuck."""
+    s = s.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\\", "/")
+    return s.replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
 
 
 def escape_str(s: str) -> str:
@@ -53,10 +62,8 @@ def frame_to_lines(measurement: str, frame: pd.DataFrame, tags: Mapping[str, str
     """
     if frame.empty:
         return []
-    n, k = frame.shape
-    values = np.empty((k, n))
-    for j in range(k):
-        values[j] = pd.to_numeric(frame.iloc[:, j], errors="coerce").to_numpy(dtype=float)
+    values = _float_columns(frame)
+    n = values.shape[1]
     ok = np.isfinite(values)
     texts = [
         _field_texts(escape_key(col) + "=", values[j], ok[j]) for j, col in enumerate(frame.columns)
@@ -72,6 +79,17 @@ def frame_to_lines(measurement: str, frame: pd.DataFrame, tags: Mapping[str, str
         out[rows] = list(map(str.__add__, map(head.__add__, fields), stamps[rows].tolist()))
         keep[rows] = True
     return out[keep].tolist()
+
+
+def _float_columns(frame: pd.DataFrame) -> np.ndarray:
+    """``(columns, rows)`` floats, each column ``pd.to_numeric(errors="coerce")``; a frame of
+    float64 columns only (what normalise builds) is copied in one step."""
+    if all(dt == np.float64 for dt in frame.dtypes):
+        return np.ascontiguousarray(frame.to_numpy(dtype=float).T)
+    values = np.empty(frame.shape[::-1])
+    for j in range(frame.shape[1]):
+        values[j] = pd.to_numeric(frame.iloc[:, j], errors="coerce").to_numpy(dtype=float)
+    return values
 
 
 def _field_texts(prefix: str, values: np.ndarray, ok: np.ndarray) -> np.ndarray:

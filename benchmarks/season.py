@@ -1,0 +1,238 @@
+"""A season into InfluxDB: whole-pipeline ingest against what influxd itself takes.
+
+Corpus: every ``.fit`` below ../shared/fit plus fixtures/fit. Measured in one run, each part
+in its own process (peak RSS is per process):
+
+1. **compute path** (decode -> normalise -> line protocol -> journal; InfluxDB not
+   configured) with this checkout and, given ``--base DIR`` (a ``git worktree`` of the commit
+   to compare with), with that one: points/s and the ratio, outbox bytes a point, peak RSS.
+2. **raw**: the same line protocol (the outbox bodies of step 1) POSTed straight to a fresh
+   database of a real influxd: one connection plain text, one connection gzip, two
+   connections plain text. The best of these is the bound for step 3.
+3. **season**: the whole pipeline into a fresh database of the same influxd, the outbox
+   shipped by ``Delivery.start()`` on a background thread while files are ingested (as the
+   proposed ``Pipeline.ingest`` does), then by the final ship; ``--serial`` also runs the
+   old order (ingest everything, then ship). Reported: wall time / raw time (goal <= 1.25)
+   and the writer's rate against the raw rate.
+
+    .venv/bin/python benchmarks/season.py [--base /tmp/base] [--serial] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "fit"
+NOW = "2026-11-20T12:00:00Z"
+
+
+def corpus(limit: int | None = None) -> list[Path]:
+    """Every .fit file of ../shared/fit and fixtures/fit, sorted (``limit``: the first N)."""
+    files = sorted(p for p in SHARED.rglob("*") if p.is_file() and p.suffix.lower() == ".fit")
+    files += sorted((ROOT / "fixtures" / "fit").rglob("*.fit"))
+    return files[:limit] if limit else files
+
+
+# -- workers (run in a child process, possibly with another checkout on PYTHONPATH) ----------
+def worker(mode: str, home: str, influx_url: str, db: str, limit: int | None, dump: str) -> dict:
+    """Ingest the corpus into a fresh journal in ``home``; what it cost (a JSON-able dict)."""
+    import pandas as pd
+
+    from sensorhub.config import load_config
+    from sensorhub.pipeline import Pipeline
+
+    if influx_url:
+        os.environ["SENSORHUB_INFLUX_URL"] = influx_url
+        os.environ["SENSORHUB_INFLUX_DB"] = db
+    cfg = load_config(ROOT / "fixtures" / "sensorhub.toml", home)
+    files = corpus(limit)
+    pipe = Pipeline(cfg, now=pd.Timestamp(NOW))
+    t0 = time.perf_counter()
+    shipped = None
+    if mode == "writer":  # ship the outbox a compute run left (InfluxDB the bound)
+        from sensorhub.store import InfluxWriter
+
+        waiting = pipe.journal.outbox.stats()["points"]
+        report = InfluxWriter(cfg.influx).flush(pipe.journal)
+        secs = time.perf_counter() - t0
+        return {
+            "seconds": secs,
+            "points": waiting,
+            "sent": report.sent_points,
+            "requests": report.requests,
+        }
+    if mode == "overlap":  # the proposed Pipeline.ingest: ship while storing
+        pipe.delivery.start()
+        for f in files:
+            pipe.ingest_file(f, named=False)
+        stored = time.perf_counter() - t0
+        shipped = pipe.delivery.stop()
+        pipe.recompute.pending()
+        flush = pipe.delivery.ship().influx
+    else:
+        report = pipe.ingest(files)
+        stored = time.perf_counter() - t0
+        flush = report.flush
+    total = time.perf_counter() - t0
+    out = {
+        "files": len(files),
+        "seconds": total,
+        "stored_s": stored,
+        "points": pipe.journal.db.execute("SELECT SUM(n_records) FROM sources").fetchone()[0],
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    if flush is not None:
+        out["flush_points"] = flush.sent_points + (shipped.points if shipped else 0)
+        out["left"] = flush.left_batches
+        out["errors"] = flush.errors[-2:] + ([shipped.last_error] if shipped else [])
+    row = pipe.journal.db.execute("SELECT SUM(n_points), SUM(length(body)) FROM outbox").fetchone()
+    out["outbox_points"], out["outbox_bytes"] = row[0] or 0, row[1] or 0
+    if dump:  # the line protocol written, for the raw post
+        bodies = [b.body.encode() for b in pipe.journal.outbox.batches()]
+        Path(dump).write_bytes(pickle.dumps(bodies))
+    return out
+
+
+def run_worker(mode: str, checkout: Path, home: str = "", **kw) -> dict:
+    """Run :func:`worker` in a child process with ``checkout`` first on the import path."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    args = [sys.executable, __file__, "--worker", mode, "--home", home or tempfile.mkdtemp()]
+    for k, v in kw.items():
+        if v:
+            args += [f"--{k}", str(v)]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.exit(f"{mode} worker ({checkout}) failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- raw posting ---------------------------------------------------------------------------
+def post_all(url: str, db: str, bodies: list[bytes], gzipped: bool, connections: int) -> float:
+    """Seconds to POST every body (each ``connections``-th to one connection)."""
+    httpx.post(f"{url}/query", params={"q": f'CREATE DATABASE "{db}"'}).raise_for_status()
+    if gzipped:
+        bodies = [gzip.compress(b, 1) for b in bodies]
+    headers = {"Content-Encoding": "gzip"} if gzipped else {}
+    errors: list[str] = []
+
+    def send(part: list[bytes]) -> None:
+        with httpx.Client(timeout=120) as client:
+            for body in part:
+                r = client.post(
+                    f"{url}/write",
+                    params={"db": db, "precision": "ms"},
+                    content=body,
+                    headers=headers,
+                )
+                if r.status_code != 204:
+                    errors.append(f"{r.status_code} {r.text[:200]}")
+
+    threads = [
+        threading.Thread(target=send, args=(bodies[i::connections],)) for i in range(connections)
+    ]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        sys.exit(f"raw post failed: {errors[0]}")
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", type=Path, help="a checkout to compare the compute path with")
+    ap.add_argument("--serial", action="store_true", help="also: ingest, then ship (old order)")
+    ap.add_argument("--limit", type=int, help="only the first N files")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--home", help=argparse.SUPPRESS)
+    ap.add_argument("--url", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--db", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--dump", default="", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.home, args.url, args.db, args.limit, args.dump)))
+        return
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from influxd import InfluxServer, influxd_binary
+
+    files = corpus(args.limit)
+    print(f"corpus: {len(files)} files", flush=True)
+    dump = tempfile.mktemp(suffix=".pickle")
+    home = tempfile.mkdtemp(prefix="bench-season-")
+    ours = run_worker("compute", ROOT, home, limit=args.limit, dump=dump)
+    show_compute("this checkout", ours)
+    if args.base:
+        base = run_worker("compute", args.base, limit=args.limit)
+        show_compute(f"base {args.base}", base)
+        again = run_worker("compute", ROOT, limit=args.limit)  # a second run: load drifts
+        show_compute("this checkout, again", again)
+        ours = min(ours, again, key=lambda r: r["seconds"])
+        speed = (ours["points"] / ours["seconds"]) / (base["points"] / base["seconds"])
+        print(f"compute path: {speed:.2f}x the base's points/s")
+    if not influxd_binary():
+        print("influxd not installed: no raw/season figures")
+        return
+    bodies = pickle.loads(Path(dump).read_bytes())
+    os.unlink(dump)
+    n_points = sum(b.count(b"\n") + 1 for b in bodies)
+    server = InfluxServer(Path(tempfile.mkdtemp(prefix="bench-influxd-")))
+    server.start()
+    try:
+        raw = {}
+        for name, gz, conns in (("plain", False, 1), ("gzip", True, 1), ("plain x2", False, 2)):
+            raw[name] = post_all(server.url, f"raw_{len(raw)}", bodies, gz, conns)
+            print(f"raw post {name:<9}{raw[name]:8.2f} s {n_points / raw[name]:>12,.0f} points/s")
+        bound = min(raw.values())
+        runs = [("overlap", "season: ship while ingesting")]
+        if args.serial:
+            runs.append(("serial", "season: ingest, then ship"))
+        for i, (mode, label) in enumerate(runs):
+            got = run_worker(mode, ROOT, url=server.url, db=f"season_{i}", limit=args.limit)
+            print(
+                f"{label}: {got['seconds']:.2f} s (stored after {got['stored_s']:.2f} s),"
+                f" {got['flush_points']:,} points shipped, {got['left']} batches left,"
+                f" peak RSS {got['rss_mb']:.0f} MB"
+            )
+            for e in filter(None, got["errors"]):
+                print(f"  error: {e}")
+            print(f"  wall / raw post ({bound:.2f} s): {got['seconds'] / bound:.2f} (goal <= 1.25)")
+        got = run_worker("writer", ROOT, home, url=server.url, db="writer", limit=args.limit)
+        rate, raw_rate = got["sent"] / got["seconds"], n_points / raw["gzip"]
+        print(
+            f"writer (InfluxWriter.flush of the outbox left by step 1): {got['seconds']:.2f} s,"
+            f" {got['sent']:,} points in {got['requests']} requests, {rate:,.0f} points/s ="
+            f" {rate / raw_rate:.0%} of the raw gzip rate (goal >= 90 %)"
+        )
+    finally:
+        server.stop()
+
+
+def show_compute(label: str, r: dict) -> None:
+    print(
+        f"compute path, {label}: {r['seconds']:.2f} s, {r['points']:,} points,"
+        f" {r['points'] / r['seconds']:,.0f} points/s; outbox {r['outbox_bytes'] / 1e6:.1f} MB"
+        f" = {r['outbox_bytes'] / max(r['outbox_points'], 1):.0f} bytes a point;"
+        f" peak RSS {r['rss_mb']:.0f} MB",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
