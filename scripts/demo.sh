@@ -15,8 +15,7 @@ $sh ingest --athlete ben --placement shank fixtures/imu/shank_left_200hz.csv \
 $sh sessions --last 10
 $sh load --athlete ana
 $sh alerts
-# Cara: her symptom diary, her plan (fixtures/plans/cara.toml) and today's decision
+# Cara: her symptom diary and her plan (fixtures/plans/cara.toml); `plan start` prints the decision
 $sh checkin import fixtures/checkins/cara.csv --athlete cara
 $sh plan start --athlete cara --state fixtures/plans/cara.toml
-$sh plan status --athlete cara
 $sh status

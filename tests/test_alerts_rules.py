@@ -251,3 +251,15 @@ def test_webhook_queue_only_for_recent_events(cfg, journal):
     body = json.loads(item.body)
     assert body["text"].startswith("[sensorhub] ben (info): live: GCT balance 53.0 % left")
     assert body["sensorhub"]["rule"] == "live_gct_balance" and body["sensorhub"]["status"] == "open"
+
+
+def test_no_week_on_week_load_spike_while_warming_up_or_rebuilding():
+    """A staged return (or the first weeks of a history) grows week on week by design: the
+    demo's return-to-run athlete got a load_increase alert every other day."""
+    days = pd.date_range("2026-10-19", periods=35, freq="D", tz="UTC")
+    load = pd.Series([0.0, 20.0] * 17 + [0.0], index=days) * np.linspace(1, 3, 35)
+    table = pd.DataFrame({"daily_load": load})
+    table["acwr_status"] = ["warming up"] * 27 + ["rebuilding"] * 8
+    assert day_observations(table, AC)["load_increase"].empty
+    table["acwr_status"] = "ok"  # the same growth in an established history still fires
+    assert not day_observations(table, AC)["load_increase"].empty

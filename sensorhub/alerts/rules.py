@@ -145,6 +145,9 @@ def day_observations(days: pd.DataFrame, ac: AlertConfig) -> dict[str, pd.DataFr
     prev = week.shift(7)
     pct = (week - prev) / prev * 100.0
     pct[~(prev >= ac.week_min_load)] = np.nan
+    if "acwr_status" in days:  # no "load spike" while the history is warming up or rebuilding:
+        # a return after a break (or a staged return-to-run plan) grows week on week by design
+        pct[(days["acwr_status"] != "ok").to_numpy()] = np.nan
     out["load_increase"] = _obs(pct, ref, week=week, prev=prev)
     return out
 
