@@ -15,6 +15,7 @@ in the same order and under the same policy as with :meth:`Delivery.flush`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -47,29 +48,36 @@ class Shipped:
 class Delivery:
     """Ships one journal's outbox and webhook queue; keeps its HTTP clients between calls."""
 
-    def __init__(self, cfg: Config, journal: Journal, now: pd.Timestamp | None = None) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        journal: Journal,
+        now: pd.Timestamp | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.cfg = cfg
         self.journal = journal
         self.now = now
+        self.clock = clock  # Unix seconds for retry schedules (the live writer's own clock)
         self._influx: InfluxWriter | None = None
         self._webhook: WebhookSender | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._shipped = Shipped()
 
-    def ship(self, parked: bool = False) -> DeliveryReport:
-        """Send due webhooks, then the outbox (``parked``: retry parked batches too)."""
+    def ship(self, parked: bool = False, deadline_s: float | None = None) -> DeliveryReport:
+        """Send due webhooks, then the outbox (``parked``: retry parked batches too;
+        ``deadline_s``: stop sending after this many seconds)."""
         webhook = self.webhooks()
-        return DeliveryReport(influx=self.flush(parked), webhook=webhook)
+        return DeliveryReport(influx=self.flush(parked, deadline_s), webhook=webhook)
 
-    def flush(self, parked: bool = False) -> FlushReport | None:
+    def flush(self, parked: bool = False, deadline_s: float | None = None) -> FlushReport | None:
         if not self.cfg.influx.enabled:
             return None
         if self._influx is None:
-            self._influx = InfluxWriter(self.cfg.influx)
-        if parked:
-            return self._influx.flush(self.journal, parked=True)
-        return self._influx.flush(self.journal)
+            extra = {"clock": self.clock} if self.clock else {}
+            self._influx = InfluxWriter(self.cfg.influx, **extra)
+        return self._influx.flush(self.journal, parked=parked, deadline_s=deadline_s)
 
     def webhooks(self, force: bool = False) -> WebhookReport | None:
         if not self.cfg.alerts.webhook_url:

@@ -20,15 +20,13 @@ import pandas as pd
 from drivers.archive import ArchiveError
 from drivers.strava import StravaCsvError, read_activities_csv
 
-from . import load as loadlib
 from .config import Config
 from .delivery import Delivery
 from .recompute import Recompute
-from .recorder import Recorder, delete_lines, local_day, session_id, session_line
+from .recorder import Recorder
 from .sources import (
     FileSource,
     IngestedSource,
-    SessionRecord,
     SourceError,
     SourceSkipped,
     archive,
@@ -241,8 +239,8 @@ class Pipeline:
         shas = [hashlib.sha256(data).hexdigest()]
         shas += [hashlib.sha256(c.read_bytes()).hexdigest() for c in kind.companions(path)]
         identity = shas[0] if len(shas) == 1 else hashlib.sha256("".join(shas).encode()).hexdigest()
-        if self.journal.source_by_sha(identity):
-            known = self.journal.source_by_sha(identity)
+        known = self.journal.source_by_sha(identity)
+        if known:
             return FileResult(
                 path,
                 "duplicate",
@@ -278,101 +276,6 @@ class Pipeline:
                 changed += self.recorder.annotate(sid, strava_fields(row))
         msg = f"Strava activities.csv: {len(df)} activities, {changed} session(s) updated"
         return FileResult(csv_path, "ingested" if changed else "duplicate", msg)
-
-    # -- fixing mistakes (sensorhub.cli.fixes) ------------------------------------------------
-    def reread(self, row: SessionRow) -> SessionRecord | None:
-        """The session as its source gives it now (the file, ``.gz`` or archive member at the
-        stored path, decoded again); None when the source is no longer on disk or readable."""
-        source = self.journal.source(row.source_id) if row.source_id is not None else None
-        if source is None:
-            return None
-        kind = next((k for k in self.kinds if k.name == source["kind"]), None)
-        path = Path(source["path"])
-        try:
-            data = archive.read_input(path)
-            inner = archive.strip_gz(str(archive.inner_path(path)))
-            src = kind.read(PurePosixPath(inner), data, source["sha256"]) if kind else None
-        except (OSError, ArchiveError, SourceError):
-            return None
-        if src is None:
-            return None
-        key = src.file_id or src.identity
-        return next((s for s in src.sessions if session_id(key, s.index) == row.id), None)
-
-    def delete_session(self, prefix: str) -> SessionRow:
-        """Remove a session: its row, its points in InfluxDB (deletes through the outbox),
-        and its share of the athlete's daily load (recomputed)."""
-        row = self.journal.find_session(prefix)
-        kind = self._kind_of(row)
-        with self.journal.transaction():
-            self.journal.delete_session(row.id)
-            self.recorder.enqueue(delete_lines(row, kind))
-            self.journal.mark_dirty(row.athlete, row.day)
-        self.recompute.pending()
-        return row
-
-    def reassign_session(self, prefix: str, athlete_id: str) -> tuple[SessionRow, bool]:
-        """Give a session to another athlete: its points are deleted under the old athlete
-        and written under the new one (the per-second points only when the source can be
-        read again: the bool), both athletes' daily load is recomputed."""
-        row = self.journal.find_session(prefix)
-        old = SessionRow(**{**row.__dict__})
-        new = self.cfg.athlete(athlete_id)
-        row.athlete, row.day = new.id, local_day(row.start, new.tz)
-        again = self.reread(old)
-        lines = self.recorder.session_lines(row, again) if again else {}
-        lines["session"] = [session_line(row)]
-        with self.journal.transaction():
-            self.journal.reassign_session(row.id, row.athlete, row.day)
-            self.recorder.enqueue(delete_lines(old, self._kind_of(old)))  # own batches, first
-            self.recorder.enqueue(lines)
-            self.journal.mark_dirty(old.athlete, old.day)
-            self.journal.mark_dirty(row.athlete, row.day)
-        self.recompute.pending()
-        return row, again is not None
-
-    def reprocess(self, athlete: str | None = None) -> tuple[int, int]:
-        """Recompute TRIMP and session load of stored sessions under the current configuration
-        (HR limits, load method), from the heart rate of their sources re-read from disk; the
-        days after are recomputed. Returns (sessions recomputed, sources no longer on disk)."""
-        done = missing = 0
-        for row in self.journal.session_rows(athlete):
-            again = self.reread(row)
-            if again is None:
-                missing += 1
-                continue
-            a = self.cfg.athlete(row.athlete)
-            src = IngestedSource(self._kind_of(row), "", "", [again])
-            fresh = self.recorder.session_row(src, again, a, self.recorder.hr_limits(a, None))
-            fresh.id, fresh.source_id, fresh.partial = row.id, row.source_id, row.partial
-            fresh.rpe, fresh.pain, fresh.summary = row.rpe, row.pain, row.summary
-            if row.rpe is not None:
-                srpe = loadlib.srpe(row.rpe, (fresh.duration_s or 0.0) / 60.0)
-                fresh.load, fresh.load_method = loadlib.session_load(
-                    trimp=fresh.trimp,
-                    srpe=srpe,
-                    duration_min=(fresh.duration_s or 0.0) / 60.0,
-                    primary=self.cfg.load_primary,
-                )
-            if (fresh.trimp, fresh.load, fresh.load_method) == (
-                row.trimp,
-                row.load,
-                row.load_method,
-            ):
-                continue
-            with self.journal.transaction():
-                self.journal.update_session(
-                    row.id, trimp=fresh.trimp, load=fresh.load, load_method=fresh.load_method
-                )
-                self.recorder.enqueue({"session": [session_line(fresh)]})
-                self.journal.mark_dirty(row.athlete, row.day)
-            done += 1
-        self.recompute.pending()
-        return done, missing
-
-    def _kind_of(self, row: SessionRow) -> str:
-        source = self.journal.source(row.source_id) if row.source_id is not None else None
-        return source["kind"] if source is not None else ""
 
     # -- conveniences for callers that log or flush outside an ingest ---------------------
     def log_session(self, prefix: str, rpe: float | None = None, pain: float | None = None) -> str:

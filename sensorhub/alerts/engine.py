@@ -151,7 +151,7 @@ class AlertEngine:
 
     def _match(self, athlete: str, rule: Rule, row: Any, ep: Episode) -> list[AlertEvent]:
         """Bring a stored alert to its episode's values; events when its state changed."""
-        _rows(self.store).update(
+        self.store.update(
             row["id"],
             value=ep.value,
             peak=ep.peak,
@@ -161,7 +161,7 @@ class AlertEngine:
             severity=ep.severity,
         )
         if ep.open and row["cleared_at"] is not None:  # cleared before, open again now
-            _rows(self.store).update(row["id"], cleared_at=None, cleared_value=None)
+            self.store.update(row["id"], cleared_at=None, cleared_value=None)
             return [self._event(athlete, row["id"], ep, "open", ep.opened_at, ep.value)]
         if ep.open:
             return []
@@ -173,7 +173,7 @@ class AlertEngine:
 
     def _retire(self, athlete: str, rule: Rule, row: Any) -> AlertEvent:
         """Delete an alert the history no longer has (and its unsent webhooks)."""
-        _rows(self.store).delete(row["id"])
+        self.store.delete(row["id"])
         t = pd.Timestamp(row["opened_at"])
         return AlertEvent(
             0,
@@ -292,39 +292,3 @@ def webhook_body(e: AlertEvent) -> dict[str, Any]:
             "message": e.message,
         },
     }
-
-
-class _AlertRows:
-    """Row updates the reconciliation needs that :class:`AlertStore` lacks.
-
-    TODO(store): move into ``sensorhub/store/alerts.py`` as ``AlertStore.update`` and
-    ``AlertStore.delete`` (SQL belongs in ``sensorhub/store``)."""
-
-    COLUMNS = (
-        "value",
-        "peak",
-        "message",
-        "ref",
-        "threshold",
-        "severity",
-        "cleared_at",
-        "cleared_value",
-    )
-
-    def __init__(self, store: Any) -> None:
-        self.db = store.db
-
-    def update(self, alert_id: int, **values: Any) -> None:
-        if set(values) - set(self.COLUMNS):
-            raise ValueError(f"unknown alert columns {sorted(set(values) - set(self.COLUMNS))}")
-        sets = ",".join(f"{k}=?" for k in values)
-        self.db.execute(f"UPDATE alerts SET {sets} WHERE id=?", (*values.values(), alert_id))
-
-    def delete(self, alert_id: int) -> None:
-        """Delete an alert and its webhooks not yet sent."""
-        self.db.execute("DELETE FROM webhook_queue WHERE alert_id=?", (alert_id,))
-        self.db.execute("DELETE FROM alerts WHERE id=?", (alert_id,))
-
-
-def _rows(store: Any) -> _AlertRows:
-    return _AlertRows(store)

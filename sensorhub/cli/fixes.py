@@ -13,6 +13,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from ..corrections import Corrections
 from ..pipeline import Pipeline
 from ..store import StoreError
 from ..store.journal import AmbiguousSession
@@ -31,7 +32,7 @@ def delete(session: Annotated[str, typer.Argument(help=ID_HELP)]) -> None:
     """Delete a session: from the journal, its points from InfluxDB, its load from the days."""
     pipe = _pipeline()
     try:
-        row = pipe.delete_session(session)
+        row = Corrections(pipe).delete_session(session)
     except AmbiguousSession as exc:
         fail(f"sessions delete: {exc.args[0]}", 2)
     except StoreError as exc:
@@ -53,7 +54,7 @@ def reassign(
         if before.athlete == target:
             out.print(f"{before.id}: already {target}'s")
             return
-        row, moved = pipe.reassign_session(before.id, target)
+        row, moved = Corrections(pipe).reassign_session(before.id, target)
     except AmbiguousSession as exc:
         fail(f"sessions reassign: {exc.args[0]}", 2)
     except StoreError as exc:
@@ -71,7 +72,7 @@ def reprocess(
     method), from their sources re-read from disk; the days after are recomputed."""
     pipe = _pipeline()
     try:
-        done, missing = pipe.reprocess(athlete_option(athlete))
+        done, missing = Corrections(pipe).reprocess(athlete_option(athlete))
     except StoreError as exc:
         fail(str(exc), 2)
     gone = f", {missing} kept as they were (source no longer on disk)" if missing else ""

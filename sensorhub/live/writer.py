@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 from ..config import Config
 from ..delivery import Delivery
-from ..store import FlushReport, InfluxWriter, Journal
+from ..store import FlushReport, Journal
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,7 +106,6 @@ class OutboxWriter:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
         self._journal: Journal | None = None
         self._delivery: Delivery | None = None
-        self._influx: InfluxWriter | None = None
         self._task: asyncio.Task | None = None
         self._stop = asyncio.Event()
 
@@ -173,12 +172,11 @@ class OutboxWriter:
         return self._journal
 
     def _close_resources(self) -> None:
-        for client in (self._delivery, self._influx):
-            if client is not None:
-                client.close()
+        if self._delivery is not None:
+            self._delivery.close()
         if self._journal is not None:
             self._journal.close()
-        self._delivery = self._influx = self._journal = None
+        self._delivery = self._journal = None
 
     def _tick(self, journal: Journal) -> FlushReport | None:
         with self._lock:
@@ -204,13 +202,10 @@ class OutboxWriter:
         """Ship webhooks and the outbox now (writer thread only), for at most
         ``flush_deadline_s``; None without InfluxDB."""
         if self._delivery is None:
-            self._delivery = Delivery(self.cfg, journal)
-        self._delivery.webhooks()
-        if not self.cfg.influx.enabled:
+            self._delivery = Delivery(self.cfg, journal, clock=lambda: self.clock() / 1e9)
+        report = self._delivery.ship(deadline_s=self.flush_deadline_s).influx
+        if report is None:
             return None
-        if self._influx is None:  # Delivery.flush takes no deadline: the same writer, bounded
-            self._influx = InfluxWriter(self.cfg.influx, clock=lambda: self.clock() / 1e9)
-        report = self._influx.flush(journal, deadline_s=self.flush_deadline_s)
         self.stats.sent_points += report.sent_points
         self.stats.backlog_points = journal.outbox.stats()["points"] if not report.ok else 0
         if not report.ok:

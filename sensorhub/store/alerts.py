@@ -87,6 +87,30 @@ class AlertStore:
     def update_peak(self, alert_id: int, peak: float | None) -> None:
         self.db.execute("UPDATE alerts SET peak=? WHERE id=?", (peak, alert_id))
 
+    UPDATABLE = (
+        "value",
+        "peak",
+        "message",
+        "ref",
+        "threshold",
+        "severity",
+        "cleared_at",
+        "cleared_value",
+    )
+
+    def update(self, alert_id: int, **values: Any) -> None:
+        """Set columns of a stored alert (the reconciliation of a replayed history)."""
+        unknown = set(values) - set(self.UPDATABLE)
+        if unknown:
+            raise ValueError(f"unknown alert columns {sorted(unknown)}")
+        sets = ",".join(f"{k}=?" for k in values)
+        self.db.execute(f"UPDATE alerts SET {sets} WHERE id=?", (*values.values(), alert_id))
+
+    def delete(self, alert_id: int) -> None:
+        """Delete an alert and its webhooks not yet sent."""
+        self.db.execute("DELETE FROM webhook_queue WHERE alert_id=?", (alert_id,))
+        self.db.execute("DELETE FROM alerts WHERE id=?", (alert_id,))
+
     def of_rule(self, athlete: str, rule: str) -> list[sqlite3.Row]:
         return self.db.execute(
             "SELECT * FROM alerts WHERE athlete=? AND rule=? ORDER BY opened_at", (athlete, rule)
