@@ -1,5 +1,10 @@
 """Readiness tests: ``sensorhub test hop|heel-raise|balance`` (analyse and store one test of
-both legs) and ``sensorhub tests`` (the stored results over time). See docs/readiness.md.
+both legs, from two recordings or ``--live`` from the athlete's IMU pod with spoken-style
+prompts) and ``sensorhub tests`` (the stored results over time). See docs/readiness.md.
+
+``--live`` records each leg through the collector (:mod:`sensorhub.live.guided_run`), writes
+the two recordings as project CSVs (``--save``, default ``<home>/readiness``) and then runs the
+file path on them: the same analysis, the same stored row and points, the same output.
 
 An LSI ≥ 90 % is a conventional criterion that supports a clinician's decision; the commands
 say whether a result reaches it and nothing more (no diagnosis, no injury risk).
@@ -7,9 +12,12 @@ say whether a result reaches it and nothing more (no diagnosis, no injury risk).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +40,10 @@ LEG_FIGURES = {
     "balance": ("rms_mg", "jerk", "path", "area", "losses", "duration_s"),
 }
 KIND_HELP = "The test: hop (repeated single-leg hops), heel-raise (to fatigue) or balance."
+LIVE = "--live: "
+#: Rest between the legs (s): a shank pod has to move to the other leg, a sacral one does not.
+REST_S = {"shank": 15.0, "sacrum": 5.0}
+STYLES = {"countdown": "bold", "go": "bold green", "stop": "bold red", "done": "bold"}
 
 
 @app.command("test")
@@ -60,21 +72,67 @@ def test_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON (status lines on stderr).")
     ] = False,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live", help="Record both legs now from the athlete's IMU pod, with prompts."
+        ),
+    ] = False,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            help=LIVE + "the pod's name or address (default: the athlete's one pmd pod "
+            "in [[ble_devices]])."
+        ),
+    ] = None,
+    seconds: Annotated[
+        float | None,
+        typer.Option(help=LIVE + "seconds per leg (default hop 10, heel-raise 30, balance 30)."),
+    ] = None,
+    rest: Annotated[
+        float | None,
+        typer.Option(help=LIVE + "seconds between the legs (default 15 on the shank, 5 sacrum)."),
+    ] = None,
+    transport: Annotated[
+        str, typer.Option(help=LIVE + "bleak (the OS Bluetooth stack) or bumble (with --hci).")
+    ] = "bleak",
+    hci: Annotated[
+        str | None,
+        typer.Option(help=LIVE + "bumble HCI transport: usb:0, serial:..., tcp-client:HOST:PORT."),
+    ] = None,
+    speedup: Annotated[
+        float,
+        typer.Option(help=LIVE + "from `sensorhub emulate --speedup N`: give the same N."),
+    ] = 1.0,
+    wait: Annotated[float, typer.Option(help=LIVE + "seconds to find and connect the pod.")] = 20.0,
+    save: Annotated[
+        Path | None,
+        typer.Option(help=LIVE + "folder for the two recordings (default: <home>/readiness)."),
+    ] = None,
 ) -> None:
-    """Analyse one readiness test (one recording per leg), store it and show per-leg figures
-    and limb symmetry indices (LSI).
+    """Analyse one readiness test (one recording per leg, or --live from the pod), store it
+    and show per-leg figures and limb symmetry indices (LSI).
 
     Stored in the journal (table readiness) and shipped to InfluxDB (measurement readiness)
-    when configured. The same two recordings stored again are a duplicate.
+    when configured. The same two recordings stored again are a duplicate. --live guides each
+    leg (LEFT, then RIGHT: countdown, cue, running count, stop), keeps the two recordings as
+    CSV files and analyses them as files.
     """
     kind, placement, involved, athlete = _check_options(kind, placement, involved, athlete)
     cfg = state.config()
+    if live:
+        if left or right or start:
+            fail(f"{kind} test: --live records both legs; leave out --left/--right/--start", 2)
+        opts = LiveOptions(device, seconds, rest, transport, hci, speedup, wait, save)
+        left, right = _record_live(cfg, kind, placement, athlete, opts, as_json)
     t0 = iso_time(start, "--start")
+    written = [left, right] if live else []
     try:
         src = readiness_source(
             kind, left, right, placement, athlete, involved, t0, pain, tz=cfg.athlete(athlete).tz
         )
     except SourceError as exc:
+        _discard(written)
         fail(_prefixed(kind, str(exc)), 2)
     for w in src.warnings:
         err.print(_prefixed(kind, w))
@@ -84,6 +142,7 @@ def test_cmd(
     try:
         rec = Recorder(cfg, journal).record(src)
     except StoreError as exc:
+        _discard(written)
         fail(str(exc), 2)
     say = err.print if as_json else out.print
     if rec.status == "duplicate":
@@ -91,6 +150,151 @@ def test_cmd(
         return
     say(f"stored: {kind} test of {rec.athlete} ({rec.points} points)")
     _report_shipping(Delivery(cfg, journal).ship().influx, say)
+
+
+@dataclass
+class LiveOptions:
+    """The ``--live`` options of ``sensorhub test`` (see its help)."""
+
+    device: str | None = None
+    seconds: float | None = None
+    rest: float | None = None
+    transport: str = "bleak"
+    hci: str | None = None
+    speedup: float = 1.0
+    wait: float = 20.0
+    save: Path | None = None
+
+
+def _record_live(
+    cfg: Any, kind: str, placement: str, athlete: str, opts: LiveOptions, as_json: bool
+) -> tuple[Path, Path]:
+    """Guide and record both legs from the pod; the two recordings written as CSV files.
+    One line and exit 2 when the pod cannot be used (nothing written)."""
+    from ..live.guided_run import LiveTestError, run_guided
+    from .livepanel import replay_clock
+
+    where = "sacrum" if placement == "l5" else placement
+    if where not in PLACEMENTS[kind]:  # before recording, not after both legs
+        need = " or ".join(PLACEMENTS[kind])
+        fail(f"{kind} test needs a pod on the {need}, not {placement!r}", 2)
+    pod = _pod(cfg, kind, athlete, opts.device, placement)
+    for name, v in (
+        ("--seconds", opts.seconds),
+        ("--speedup", opts.speedup),
+        ("--wait", opts.wait),
+    ):
+        if v is not None and not (math.isfinite(v) and v > 0):
+            fail(f"{kind} test: {name} must be a positive number, not {v}", 2)
+    if opts.rest is not None and not (math.isfinite(opts.rest) and opts.rest >= 0):
+        fail(f"{kind} test: --rest must be 0 or more seconds, not {opts.rest}", 2)
+    console = err if as_json else out
+    console.print(f"{kind} test of {athlete}: connecting to pod {pod.match!r}...")
+
+    async def main():
+        transport = await _open_transport(kind, opts.transport, opts.hci)
+        return await run_guided(
+            kind,
+            placement,
+            pod,
+            transport,
+            lambda p: _prompt(console, p),
+            seconds=opts.seconds,
+            rest_s=REST_S.get(placement, 10.0) if opts.rest is None else opts.rest,
+            clock_ns=replay_clock(opts.speedup),
+            speedup=opts.speedup,
+            connect_timeout_s=opts.wait,
+        )
+
+    # the collector logs each failed attempt; here the reason ends in the one line we print
+    quiet = logging.getLogger("sensorhub.collect")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        rec = asyncio.run(main())
+    except (LiveTestError, _TransportError) as exc:
+        fail(str(exc), 2)
+    except KeyboardInterrupt:
+        fail(f"{kind} test: interrupted; nothing stored", 130)
+    finally:
+        quiet.setLevel(level)
+    return _write_recordings(rec, opts.save or cfg.home / "readiness", kind, athlete)
+
+
+class _TransportError(Exception):
+    pass
+
+
+async def _open_transport(kind: str, name: str, hci: str | None) -> Any:
+    if name == "bleak":
+        from ..collect.bleak_transport import BleakTransport
+
+        return BleakTransport()
+    if name != "bumble":
+        raise _TransportError(f"{kind} test: unknown --transport {name!r}; use bleak or bumble")
+    if not hci:
+        raise _TransportError(f"{kind} test: --transport bumble needs --hci (e.g. usb:0)")
+    from ..collect.bumble_transport import BumbleTransport
+
+    try:
+        return await BumbleTransport.open(hci)
+    except Exception as exc:  # bumble raises many kinds for a transport it cannot open
+        raise _TransportError(f"{kind} test: cannot open --hci {hci} ({exc})") from None
+
+
+def _pod(cfg: Any, kind: str, athlete: str, device: str | None, placement: str) -> Any:
+    """The pod to record from: ``--device`` (a configured one keeps its row), else the
+    athlete's only ``kind = "pmd"`` device in [[ble_devices]]."""
+    from ..collect import DeviceSpec
+
+    pods = [d for d in cfg.ble_devices if d.kind == "pmd"]
+    if device:
+        for d in pods:
+            if device == d.name or device.upper() == d.address.upper():
+                return DeviceSpec(device, athlete, "pmd", d.placement or placement)
+        return DeviceSpec(device, athlete, "pmd", placement)
+    mine = [d for d in pods if (d.athlete or cfg.default_athlete) == athlete]
+    if not mine:
+        fail(
+            f'{kind} test: no IMU pod of {athlete} in [[ble_devices]] (kind = "pmd"); '
+            "give --device NAME",
+            2,
+        )
+    if len(mine) > 1:
+        names = ", ".join(d.name or d.address for d in mine)
+        fail(f"{kind} test: {len(mine)} IMU pods of {athlete} ({names}); give --device NAME", 2)
+    d = mine[0]
+    return DeviceSpec(d.address or d.name, athlete, "pmd", d.placement or placement)
+
+
+def _prompt(console: Any, p: Any) -> None:
+    """One prompt, one line: bold on a terminal, plain text in a pipe or a log."""
+    text = f"  {p.text}" if p.phase == "count" else p.text
+    console.print(text, style=STYLES.get(p.phase), markup=False, highlight=False)
+
+
+def _write_recordings(rec: Any, folder: Path, kind: str, athlete: str) -> tuple[Path, Path]:
+    """Each leg as a project CSV (``t_s``, ``acc_*_g`` [+ ``gyr_*_dps``], ``start_utc``) in
+    ``folder``: what the file path reads. Exit 2 when the folder cannot be written."""
+    stamp = rec.starts.get("L", pd.Timestamp.now(tz="UTC")).strftime("%Y%m%dT%H%M%SZ")
+    paths = {leg: folder / f"{athlete}-{kind}-{stamp}-{leg}.csv" for leg in "LR"}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for leg, path in paths.items():
+            start = rec.starts.get(leg, pd.Timestamp.now(tz="UTC"))
+            frame = rec.frames[leg].assign(start_utc=start.isoformat())
+            frame.to_csv(path, index=False, float_format="%.9g")
+    except OSError as exc:
+        _discard(list(paths.values()))
+        fail(f"{kind} test: cannot write the recordings in {folder} ({exc.strerror or exc})", 2)
+    return paths["L"], paths["R"]
+
+
+def _discard(paths: list[Path | None]) -> None:
+    """Remove recordings this command wrote when the test is not stored (nothing half-kept)."""
+    for p in paths:
+        if p is not None:
+            Path(p).unlink(missing_ok=True)
 
 
 def _prefixed(kind: str, message: str) -> str:
