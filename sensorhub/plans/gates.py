@@ -13,9 +13,12 @@ Definitions (also in docs/return-to-run.md):
   morning).
 * **Asymmetry baseline** — the median GCT symmetry index (SI = 4 (B − 50), B = GCT balance
   % left) of the running sessions in the 28 days before the plan (≥ 3 sessions), else of the
-  plan's first 7 days (≥ 2), unless set in the state. **Worsening**: |SI| of a session above
-  |baseline SI| by more than ``asymmetry_tolerance_si_pct`` (default 4 % SI = 1 point of
-  balance, about three times the session-to-session SD of a steady runner's balance).
+  plan's first 7 days (≥ 2), unless set in the state. A session of that first week is judged
+  against the median of the *other* first-week sessions: a session is never part of its own
+  baseline (with two sessions it would halve its own worsening). **Worsening**: |SI| of a
+  session above |baseline SI| by more than ``asymmetry_tolerance_si_pct`` (default 4 % SI =
+  1 point of balance, about three times the session-to-session SD of a steady runner's
+  balance).
 * **Single-session spike** — a run longer (distance, else duration) than the longest run
   of the previous 30 days by more than ``spike_pct`` (10 %; Frandsen et al. 2025, BJSM
   59:1203). A flag for the reasons, not a block.
@@ -186,9 +189,18 @@ class Baseline:
     pain_from: str
     si_pct: float | None
     si_from: str
+    # (session id, SI %) of the first-week runs ``si_pct`` is the median of; empty otherwise
+    si_sessions: tuple[tuple[str, float], ...] = ()
+
+    def si_for(self, session_id: str) -> float | None:
+        """The SI baseline (%) session ``session_id`` is judged against: ``si_pct``, or for a
+        session of a first-week baseline the median of the other first-week sessions."""
+        if not any(i == session_id for i, _ in self.si_sessions):
+            return self.si_pct
+        return float(statistics.median(v for i, v in self.si_sessions if i != session_id))
 
     def to_dict(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
+        d = {k: v for k, v in self.__dict__.items() if k != "si_sessions"}
         d["si_pct"] = None if self.si_pct is None else round(self.si_pct, 2)
         return d
 
@@ -211,15 +223,16 @@ def baseline(state: PlanState, h: History, today: dt.date) -> Baseline:
         stiff = state.baseline_stiffness
     runs = [s for s in h.sessions if s["is_run"] and not math.isnan(s["si"])]
     pre = [s["si"] for s in runs if start - 28 * DAY <= s["day"] < start]
-    wk1 = [s["si"] for s in runs if start <= s["day"] <= min(start + week, today)]
-    si, si_from = None, "none yet"
+    wk1 = [(s["id"], s["si"]) for s in runs if start <= s["day"] <= min(start + week, today)]
+    si, si_from, si_sessions = None, "none yet", ()
     if len(pre) >= 3:
         si, si_from = float(statistics.median(pre)), "the 4 weeks before the plan"
     elif len(wk1) >= 2:
-        si, si_from = float(statistics.median(wk1)), "the plan's first week"
+        si, si_from = float(statistics.median(v for _, v in wk1)), "the plan's first week"
+        si_sessions = tuple(wk1)
     if state.baseline_si_pct is not None:
-        si, si_from = state.baseline_si_pct, "set by your clinician"
-    return Baseline(float(pain), float(stiff), pain_from, si, si_from)
+        si, si_from, si_sessions = state.baseline_si_pct, "set by your clinician", ()
+    return Baseline(float(pain), float(stiff), pain_from, si, si_from, si_sessions)
 
 
 @dataclass
@@ -350,13 +363,14 @@ def check_back_to_back(chk: SessionCheck, stage: Stage, s: dict, h: History) -> 
 
 def check_asymmetry(chk: SessionCheck, rules: Rules, s: dict, base: Baseline) -> None:
     """|GCT SI| worse than the athlete's baseline by more than the tolerance."""
-    if base.si_pct is None or math.isnan(s["si"]) or not s["is_run"]:
+    ref = base.si_for(s["id"])
+    if ref is None or math.isnan(s["si"]) or not s["is_run"]:
         return
-    worse = abs(s["si"]) - abs(base.si_pct)
+    worse = abs(s["si"]) - abs(ref)
     if worse > rules.asymmetry_tolerance_si_pct:
         chk.block(
             f"ground-contact-time asymmetry on {fmt_day(s['day'])} was {s['si']:+.1f} % SI, "
-            f"{worse:.1f} points further from symmetric than your baseline {base.si_pct:+.1f} % "
+            f"{worse:.1f} points further from symmetric than your baseline {ref:+.1f} % "
             f"({base.si_from}) — repeat this stage",
             resets=True,
         )
