@@ -11,6 +11,7 @@ import pytest
 from sensorhub.config import Config, load_config
 
 from .influxd import InfluxServer, influxd_binary
+from .pg import PgServer, require_pg
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -22,6 +23,17 @@ def influxd(tmp_path_factory: pytest.TempPathFactory):
     if influxd_binary() is None:
         pytest.fail("influxd not found: the test command installs Debian's influxdb package")
     server = InfluxServer(tmp_path_factory.mktemp("influxd"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on a free loopback port (tests/pg.py); skips when the server
+    programs are missing, fails then with SENSORHUB_REQUIRE_PG=1."""
+    require_pg()
+    server = PgServer()
     server.start()
     yield server
     server.stop()

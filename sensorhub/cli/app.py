@@ -20,7 +20,7 @@ from rich.table import Table
 from ..config import Config, ConfigError, check_athlete_id, load_config
 from ..delivery import DeliveryReport
 from ..recompute import Recompute
-from ..store import FlushReport, Journal, StoreError
+from ..store import FlushReport, Journal, StoreError, open_journal
 from ..store.redact import redact_url
 
 # Help texts are plain text: brackets such as [[ble_devices]] must show as written.
@@ -59,7 +59,7 @@ class State:
         if self._journal is None:
             cfg = self.config()
             try:
-                self._journal = Journal(cfg.journal_path)
+                self._journal = open_journal(cfg)
                 if finish_pending and self._journal.dirty():
                     Recompute(cfg, self._journal).pending()
             except StoreError as exc:

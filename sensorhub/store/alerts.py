@@ -1,45 +1,46 @@
 """Alerts in the journal: the ``alerts`` table and the durable ``webhook_queue``.
 
-Both live in the journal's SQLite file (same connection, same transactions). The webhook
+Both live in the journal (same connection, same transactions). The webhook
 queue is separate from the InfluxDB outbox: a row leaves it only after the webhook answered
 2xx, so alerts survive a receiver that is down and a restart of sensorhub.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    from .backends import PgDb, Row, SqliteDb
     from .journal import Journal
 
+# a template: {pk}, {int}, {real} are the backend's column types (sensorhub.store.dialect)
 ALERT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
-    id INTEGER PRIMARY KEY,
+    id {pk},
     athlete TEXT NOT NULL,
     rule TEXT NOT NULL,
     severity TEXT NOT NULL,
     opened_at TEXT NOT NULL,
-    value REAL,
-    threshold REAL,
-    peak REAL,
+    value {real},
+    threshold {real},
+    peak {real},
     message TEXT NOT NULL,
     ref TEXT,
     cleared_at TEXT,
-    cleared_value REAL,
+    cleared_value {real},
     created_at TEXT NOT NULL,
     UNIQUE (athlete, rule, opened_at)
 );
 CREATE INDEX IF NOT EXISTS alerts_open ON alerts(athlete, rule, cleared_at);
 CREATE TABLE IF NOT EXISTS webhook_queue (
-    id INTEGER PRIMARY KEY,
-    alert_id INTEGER REFERENCES alerts(id),
+    id {pk},
+    alert_id {int} REFERENCES alerts(id),
     created_at TEXT NOT NULL,
     body TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
+    attempts {int} NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
     last_error TEXT
 );
@@ -63,7 +64,7 @@ class AlertStore:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        self.db: sqlite3.Connection = journal.db
+        self.db: SqliteDb | PgDb = journal.db
 
     # -- alerts ------------------------------------------------------------------------
     def add(self, athlete: str, row: dict[str, Any]) -> int:
@@ -76,8 +77,7 @@ class AlertStore:
                 row[k] = None
         cols = ",".join(row)
         marks = ",".join("?" for _ in row)
-        cur = self.db.execute(f"INSERT INTO alerts ({cols}) VALUES ({marks})", tuple(row.values()))
-        return int(cur.lastrowid)
+        return self.db.insert(f"INSERT INTO alerts ({cols}) VALUES ({marks})", tuple(row.values()))
 
     def clear(self, alert_id: int, t: pd.Timestamp, value: float | None) -> None:
         self.db.execute(
@@ -111,19 +111,19 @@ class AlertStore:
         self.db.execute("DELETE FROM webhook_queue WHERE alert_id=?", (alert_id,))
         self.db.execute("DELETE FROM alerts WHERE id=?", (alert_id,))
 
-    def of_rule(self, athlete: str, rule: str) -> list[sqlite3.Row]:
+    def of_rule(self, athlete: str, rule: str) -> list[Row]:
         return self.db.execute(
             "SELECT * FROM alerts WHERE athlete=? AND rule=? ORDER BY opened_at", (athlete, rule)
         ).fetchall()
 
-    def open_alert(self, athlete: str, rule: str) -> sqlite3.Row | None:
+    def open_alert(self, athlete: str, rule: str) -> Row | None:
         return self.db.execute(
             "SELECT * FROM alerts WHERE athlete=? AND rule=? AND cleared_at IS NULL "
             "ORDER BY opened_at DESC LIMIT 1",
             (athlete, rule),
         ).fetchone()
 
-    def get(self, alert_id: int) -> sqlite3.Row | None:
+    def get(self, alert_id: int) -> Row | None:
         return self.db.execute("SELECT * FROM alerts WHERE id=?", (alert_id,)).fetchone()
 
     def frame(self, athlete: str | None = None, open_only: bool = False) -> pd.DataFrame:
@@ -140,12 +140,11 @@ class AlertStore:
 
     # -- webhook queue -------------------------------------------------------------------
     def queue_webhook(self, alert_id: int | None, body: str, now: pd.Timestamp) -> int:
-        cur = self.db.execute(
+        return self.db.insert(
             "INSERT INTO webhook_queue (alert_id, created_at, body, next_attempt_at) "
             "VALUES (?,?,?,?)",
             (alert_id, _iso(now), body, _iso(now)),
         )
-        return int(cur.lastrowid)
 
     def due_webhooks(self, now: pd.Timestamp, max_attempts: int) -> list[WebhookItem]:
         rows = self.db.execute(

@@ -20,28 +20,29 @@ All values are plain (ISO strings, floats): this module knows no plan types.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    from .backends import PgDb, SqliteDb
     from .journal import Journal
 
+# a template: {pk}, {int}, {real} are the backend's column types (sensorhub.store.dialect)
 DIARY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkins (
-    id INTEGER PRIMARY KEY,
+    id {pk},
     athlete TEXT NOT NULL,
     day TEXT NOT NULL,
     "when" TEXT NOT NULL,
     site TEXT NOT NULL,
     side TEXT NOT NULL,
-    pain REAL NOT NULL,
-    stiffness REAL NOT NULL DEFAULT 0,
+    pain {real} NOT NULL,
+    stiffness {real} NOT NULL DEFAULT 0,
     note TEXT,
     session_id TEXT,
-    source_id INTEGER,
+    source_id {int},
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS checkins_athlete_day ON checkins(athlete, day);
@@ -53,11 +54,11 @@ CREATE TABLE IF NOT EXISTS plan_state (
     updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS plan_events (
-    id INTEGER PRIMARY KEY,
+    id {pk},
     athlete TEXT NOT NULL,
     kind TEXT NOT NULL,
     day TEXT NOT NULL,
-    by TEXT,
+    "by" TEXT,
     why TEXT,
     detail TEXT,
     recorded_at TEXT NOT NULL
@@ -102,14 +103,14 @@ class Diary:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        self.db: sqlite3.Connection = journal.db
+        self.db: SqliteDb | PgDb = journal.db
 
     # -- check-ins ---------------------------------------------------------------------
     def same_slot(self, athlete: str, values: dict[str, Any]) -> CheckinRow | None:
         """The stored check-in in the same slot (athlete, day, when, site, side, session)."""
         r = self.db.execute(
             'SELECT * FROM checkins WHERE athlete=? AND day=? AND "when"=? AND site=? AND side=?'
-            " AND session_id IS ?",
+            f" AND session_id {self.db.dialect.is_} ?",
             (athlete, *(values[k] for k in SLOT), values.get("session_id")),
         ).fetchone()
         return CheckinRow(**dict(r)) if r else None
@@ -131,10 +132,10 @@ class Diary:
             return old.id, True
         cols = ",".join(f'"{k}"' for k in ("athlete", *row))
         marks = ",".join("?" for _ in range(len(row) + 1))
-        cur = self.db.execute(
+        new_id = self.db.insert(
             f"INSERT INTO checkins ({cols}) VALUES ({marks})", (athlete, *row.values())
         )
-        return int(cur.lastrowid), False
+        return new_id, False
 
     def _update(self, checkin_id: int, row: dict[str, Any]) -> None:
         sets = ",".join(f'"{k}"=?' for k in row)
@@ -213,8 +214,9 @@ class Diary:
             if cur.rowcount != 1:
                 raise KeyError(f"{athlete}: no plan started (sensorhub plan start)")
             return
+        cols = ("athlete", "state_json", "plan_source", "plan_toml", "updated_at")
         self.db.execute(
-            "INSERT OR REPLACE INTO plan_state VALUES (?,?,?,?,?)",
+            self.db.dialect.replace_into("plan_state", cols, ("athlete",)),
             (athlete, body, plan_source, plan_toml, _now()),
         )
 
@@ -232,12 +234,11 @@ class Diary:
         detail: str | None = None,
     ) -> int:
         """Append to the audit log (``kind``: start, advance, back)."""
-        cur = self.db.execute(
-            "INSERT INTO plan_events (athlete, kind, day, by, why, detail, recorded_at) "
+        return self.db.insert(
+            'INSERT INTO plan_events (athlete, kind, day, "by", why, detail, recorded_at) '
             "VALUES (?,?,?,?,?,?,?)",
             (athlete, kind, day, by, why, detail, _now()),
         )
-        return int(cur.lastrowid)
 
     def plan_events(self, athlete: str) -> list[dict[str, Any]]:
         """The athlete's audit log, oldest first."""

@@ -20,6 +20,10 @@ a database automatically from 2.5 on) and 3.x. The policy (docs/reliability.md):
   not each socket read; ``flush(deadline_s=...)`` bounds the whole flush.
 - **One shipper.** A lease in the journal (``leases`` table) lets one process ship at a
   time; another one's flush returns ``skipped`` at once.
+- **Several relays on PostgreSQL.** There a flush claims the heads of series
+  (:meth:`Outbox.claim`, ``FOR UPDATE SKIP LOCKED``) instead of taking the lease, so
+  several ``sensorhub flush`` processes ship at once, each series by one relay at a time,
+  oldest batch first (resending parked batches still takes the lease).
 
 Credentials never appear in errors or in the outbox (:mod:`sensorhub.store.redact`);
 credentials written in the URL are moved to the ``Authorization`` header.
@@ -64,6 +68,8 @@ MAX_ATTEMPTS = 5  # refusals (4xx other than 401/403/413/429) before a batch is 
 MAX_BACKOFF_S = 60.0
 MAX_RETRY_AFTER_S = 3600.0
 LEASE_MIN_S = 30.0
+CLAIM_SERIES = 8  # series heads per PostgreSQL claim
+CLAIM_DEPTH = 4  # batches of one series per claim (sent in order while the head is locked)
 
 
 def backoff_s(n: int) -> float:
@@ -202,7 +208,9 @@ class InfluxWriter:
         ob = journal.outbox
         mark = ob.last_id()  # batches queued by others during this flush are not its failures
         end = time.monotonic() + deadline_s if deadline_s is not None else None
-        if not ob.take_lease(self._holder, self._lease_ttl()):
+        if ob.db.dialect.row_locks and not parked:
+            self._flush_claimed(ob, report, max_batches, end)
+        elif not ob.take_lease(self._holder, self._lease_ttl()):
             report.skipped = True
         else:
             try:
@@ -221,15 +229,8 @@ class InfluxWriter:
     def _flush_leased(
         self, ob: Outbox, report: FlushReport, limit: int | None, parked: bool, end: float | None
     ) -> None:
-        wait = ob.backoff(self.target)
-        if wait and self.clock() < wait.not_before and self._applies(wait):
-            report.retry_at = wait.not_before
-            report.errors.append(
-                f"waiting {wait.not_before - self.clock():.1f} s before sending again"
-                f" (after: {wait.last_error})"
-            )
+        if self._waiting(ob, report):
             return
-        self._backoff_row = wait is not None
         slots = ob.slots((QUEUED, PARKED, KEPT) if parked else (QUEUED, PARKED))
         parked_series = {s.series for s in slots if s.state == PARKED}
         order = [s for s in slots if s.state != QUEUED and parked] + [
@@ -269,6 +270,69 @@ class InfluxWriter:
                 blocked.add(slot.series)
         for series in parked_series if parked else ():
             ob.release_kept(series)
+
+    def _flush_claimed(
+        self, ob: Outbox, report: FlushReport, limit: int | None, end: float | None
+    ) -> None:
+        """Ship claim after claim (PostgreSQL) until nothing is due or the policy stops."""
+        if self._waiting(ob, report):
+            return
+        while True:
+            with ob.claim(self._holder, CLAIM_SERIES, CLAIM_DEPTH, now=self.clock()) as got:
+                if not got:
+                    return
+                if not self._ship_claimed(ob, got, report, limit, end):
+                    return
+
+    def _ship_claimed(
+        self,
+        ob: Outbox,
+        got: list,
+        report: FlushReport,
+        limit: int | None,
+        end: float | None,
+    ) -> bool:
+        """Send one claim's batches in order; False: stop flushing (limit, deadline, a
+        stopping answer)."""
+        parked_series = ob.parked_series({b.series for b in got})
+        blocked: set[str] = set()
+        for b in got:
+            if limit and report.sent_batches + report.failed_batches >= limit:
+                return False
+            if end is not None and time.monotonic() >= end:
+                report.deadline_reached = True
+                report.errors.append("flush deadline reached")
+                return False
+            if b.series in blocked:
+                continue
+            slot = Slot(b.id, b.series, b.state, b.next_attempt_at, b.n_points, b.attempts)
+            answer = self._ship(ob, slot, report, end)
+            if answer.kind == "ok":
+                self._acknowledged(ob, slot, parked_series, report)
+                continue
+            report.errors.append(answer.error)
+            if answer.kind in STOPPING:
+                self._stop(ob, slot, answer, report)
+                return False
+            report.failed_batches += 1
+            if self._refused(ob, slot, answer):
+                parked_series.add(slot.series)
+            else:
+                blocked.add(slot.series)  # it waits for its retry time: so do its followers
+        return True
+
+    def _waiting(self, ob: Outbox, report: FlushReport) -> bool:
+        """True (and says so) while the server-wide backoff holds."""
+        wait = ob.backoff(self.target)
+        self._backoff_row = wait is not None
+        if wait and self.clock() < wait.not_before and self._applies(wait):
+            report.retry_at = wait.not_before
+            report.errors.append(
+                f"waiting {wait.not_before - self.clock():.1f} s before sending again"
+                f" (after: {wait.last_error})"
+            )
+            return True
+        return False
 
     def _acknowledged(
         self, ob: Outbox, slot: Slot, parked_series: set[str], report: FlushReport

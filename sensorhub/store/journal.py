@@ -1,10 +1,14 @@
-"""The local journal: SQLite (WAL) in the state directory — the embedded default store.
+"""The journal: SQLite (WAL) in the state directory — the embedded default — or PostgreSQL.
 
 It holds every ingested source (by sha256 and FIT file_id, so re-ingesting a file is a
 no-op), sessions with their summaries, daily load per athlete, the HR limits devices reported,
 the durable "recompute this athlete" marks, alerts and their webhook queue
 (:mod:`sensorhub.store.alerts`), and the outbox of line-protocol batches not yet acknowledged
 by InfluxDB (:mod:`sensorhub.store.outbox`). No SQL lives outside ``sensorhub/store``.
+
+Both backends run the same SQL (:mod:`sensorhub.store.dialect` holds what differs) on the
+connections of :mod:`sensorhub.store.backends`; the location is a path or ``sqlite:///…``
+(SQLite) or a ``postgresql://`` URL (docs/scale.md).
 """
 
 from __future__ import annotations
@@ -20,41 +24,55 @@ from typing import Any
 import pandas as pd
 
 from .alerts import ALERT_SCHEMA, AlertStore
+from .backends import (
+    ConflictError,
+    PgDb,
+    PgTarget,
+    Row,
+    SqliteDb,
+    StoreError,
+    connect,
+    parse_target,
+    sqlite_error,
+)
 from .diary import DIARY_SCHEMA, Diary
 from .outbox import Outbox
 from .readiness import READINESS_SCHEMA, ReadinessStore
 
+__all__ = ["ConflictError", "Journal", "PgTarget", "Row", "SessionRow", "StoreError"]
+
+# a template: {pk}, {int}, {real} are the backend's column types (sensorhub.store.dialect)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
-    id INTEGER PRIMARY KEY,
+    id {pk},
     path TEXT NOT NULL,
     sha256 TEXT NOT NULL UNIQUE,
     fit_file_id TEXT UNIQUE,
     kind TEXT NOT NULL,
     athlete TEXT,
     ingested_at TEXT NOT NULL,
-    n_sessions INTEGER NOT NULL,
-    n_records INTEGER NOT NULL,
-    partial INTEGER NOT NULL DEFAULT 0,
+    n_sessions {int} NOT NULL,
+    n_records {int} NOT NULL,
+    partial {int} NOT NULL DEFAULT 0,
     message TEXT
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
-    source_id INTEGER NOT NULL REFERENCES sources(id),
+    source_id {int} NOT NULL REFERENCES sources(id),
     athlete TEXT NOT NULL,
     sport TEXT NOT NULL,
     sub_sport TEXT,
     start TEXT NOT NULL,
-    end TEXT NOT NULL,
+    "end" TEXT NOT NULL,
     day TEXT NOT NULL,
-    duration_s REAL,
-    distance_m REAL,
-    trimp REAL,
-    rpe REAL,
-    pain REAL,
-    load REAL,
+    duration_s {real},
+    distance_m {real},
+    trimp {real},
+    rpe {real},
+    pain {real},
+    load {real},
     load_method TEXT,
-    partial INTEGER NOT NULL DEFAULT 0,
+    partial {int} NOT NULL DEFAULT 0,
     summary TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_athlete_day ON sessions(athlete, day);
@@ -66,19 +84,19 @@ CREATE TABLE IF NOT EXISTS daily_load (
 );
 CREATE TABLE IF NOT EXISTS device_hr (
     athlete TEXT PRIMARY KEY,
-    hr_rest REAL,
-    hr_max REAL,
+    hr_rest {real},
+    hr_max {real},
     sex TEXT,
     seen_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS dirty (
     athlete TEXT PRIMARY KEY,
     since_day TEXT NOT NULL,
-    marks INTEGER NOT NULL DEFAULT 1
+    marks {int} NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
+    value {int} NOT NULL
 );
 """
 
@@ -139,7 +157,7 @@ class SessionRow:
     summary: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_db(cls, r: sqlite3.Row) -> SessionRow:
+    def from_db(cls, r: Row) -> SessionRow:
         d = dict(r)
         d["start"] = pd.Timestamp(d["start"])
         d["end"] = pd.Timestamp(d["end"])
@@ -155,18 +173,7 @@ class SessionRow:
         return tuple(d[k] for k in SESSION_COLUMNS)
 
 
-class StoreError(RuntimeError):
-    """The journal cannot be used (disk full, not writable, damaged): one line, run stops."""
-
-
-def store_error(exc: sqlite3.Error, path: Path) -> StoreError:
-    """A one-line :class:`StoreError` for an SQLite failure on the journal at ``path``."""
-    text = str(exc)
-    if "full" in text:
-        return StoreError(f"state dir full: free space in {path.parent} ({text})")
-    if "readonly" in text or "unable to open" in text or "read-only" in text:
-        return StoreError(f"state dir not writable: {path.parent} ({text})")
-    return StoreError(f"journal {path}: {text}")
+store_error = sqlite_error  # the SQLite failure as one line (kept under its old name)
 
 
 class AmbiguousSession(KeyError):
@@ -177,60 +184,70 @@ MIN_ID_PREFIX = 4
 
 
 class Journal:
-    """SQLite journal; one connection per instance, transactions with :meth:`transaction`."""
+    """The journal; one connection per instance, transactions with :meth:`transaction`.
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise store_error(exc, self.path) from None
+    ``where``: a path or ``sqlite:///path`` (SQLite), or a ``postgresql://`` URL. Opening a
+    second instance on the same place is cheap on both backends (the PostgreSQL schema is
+    checked with one query), e.g. for a shipping thread's own connection.
+    """
+
+    def __init__(self, where: str | Path | PgTarget) -> None:
+        target = parse_target(where)
+        self.path: Path | PgTarget = target
+        self.db: SqliteDb | PgDb = connect(target)
         try:
             self._open()
         except sqlite3.Error as exc:  # e.g. a filesystem turned read-only, a full disk
             self.db.close()
-            raise store_error(exc, self.path) from None
+            raise sqlite_error(exc, Path(str(target))) from None
+        except BaseException:
+            self.db.close()
+            raise
 
     def _open(self) -> None:
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA + ALERT_SCHEMA + DIARY_SCHEMA + READINESS_SCHEMA)
-        self.outbox = Outbox(self.db)
+        db = self.db
+        if not db.schema_current():
+            with db.schema_transaction():
+                db.script(SCHEMA + ALERT_SCHEMA + DIARY_SCHEMA + READINESS_SCHEMA)
+                Outbox.create_schema(db)
+                if isinstance(db, PgDb):  # no ALTER TABLE later, inside a busy server's writes
+                    db.add_column("sources", "duplicate_of", "TEXT")
+                db.mark_schema()
+        self._has_duplicate_of = isinstance(db, PgDb)
+        self._session_upsert = db.dialect.replace_into("sessions", SESSION_COLUMNS, ("id",))
+        self.outbox = Outbox(db)
         self.alerts = AlertStore(self)
         self.diary = Diary(self)
         self.readiness = ReadinessStore(self)
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.db.dialect.name
+
+    def reopen(self) -> Journal:
+        """A second journal (own connection) on the same store."""
+        return Journal(self.path)
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One SQLite transaction; an SQLite failure becomes a :class:`StoreError`."""
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                if self.db.in_transaction:  # SQLite may already have rolled back (disk full)
-                    self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
-            if isinstance(exc, sqlite3.IntegrityError):
-                raise
-            raise store_error(exc, self.path) from None
+    def transaction(self) -> Iterator[SqliteDb | PgDb]:
+        """One write transaction (SQLite ``BEGIN IMMEDIATE``; PostgreSQL with the writers'
+        lock, :mod:`sensorhub.store.backends`); a database failure becomes a
+        :class:`StoreError`, a uniqueness conflict a :class:`ConflictError`."""
+        with self.db.transaction() as db:
+            yield db
 
     # -- sources ---------------------------------------------------------------
-    def source_by_sha(self, sha256: str) -> sqlite3.Row | None:
+    def source_by_sha(self, sha256: str) -> Row | None:
         return self.db.execute("SELECT * FROM sources WHERE sha256=?", (sha256,)).fetchone()
 
-    def source_by_file_id(self, file_id: str) -> sqlite3.Row | None:
+    def source_by_file_id(self, file_id: str) -> Row | None:
         return self.db.execute("SELECT * FROM sources WHERE fit_file_id=?", (file_id,)).fetchone()
 
-    def source(self, source_id: int) -> sqlite3.Row | None:
+    def source(self, source_id: int) -> Row | None:
         return self.db.execute("SELECT * FROM sources WHERE id=?", (source_id,)).fetchone()
 
     def add_source(self, **row: Any) -> int:
@@ -239,8 +256,7 @@ class Journal:
             raise ValueError(f"unknown source columns {sorted(unknown)}")
         cols = ",".join(row)
         marks = ",".join("?" for _ in row)
-        cur = self.db.execute(f"INSERT INTO sources ({cols}) VALUES ({marks})", tuple(row.values()))
-        return int(cur.lastrowid)
+        return self.db.insert(f"INSERT INTO sources ({cols}) VALUES ({marks})", tuple(row.values()))
 
     def source_counts(self) -> tuple[int, int]:
         """(sources, of which partial)."""
@@ -249,11 +265,7 @@ class Journal:
 
     # -- sessions --------------------------------------------------------------
     def add_session(self, row: SessionRow) -> None:
-        marks = ",".join("?" for _ in SESSION_COLUMNS)
-        self.db.execute(
-            f"INSERT OR REPLACE INTO sessions ({','.join(SESSION_COLUMNS)}) VALUES ({marks})",
-            row.db_values(),
-        )
+        self.db.execute(self._session_upsert, row.db_values())
 
     def session_rows(self, athlete: str | None = None) -> list[SessionRow]:
         sql = "SELECT * FROM sessions" + (" WHERE athlete=?" if athlete else "") + " ORDER BY start"
@@ -311,7 +323,7 @@ class Journal:
             raise ValueError(f"unknown session columns {sorted(unknown)}")
         if "summary" in values:
             values["summary"] = json.dumps(values["summary"], default=str, sort_keys=True)
-        sets = ",".join(f"{k}=?" for k in values)
+        sets = ",".join(f'"{k}"=?' for k in values)
         self.db.execute(f"UPDATE sessions SET {sets} WHERE id=?", (*values.values(), session_id))
 
     def athletes(self) -> list[str]:
@@ -328,9 +340,10 @@ class Journal:
     ) -> None:
         """Remember the HR limits a device reported for the athlete (the latest file wins)."""
         self.db.execute(
-            "INSERT INTO device_hr VALUES (?,?,?,?,?) ON CONFLICT(athlete) DO UPDATE SET "
-            "hr_rest=COALESCE(excluded.hr_rest, hr_rest), hr_max=COALESCE(excluded.hr_max, hr_max),"
-            " sex=COALESCE(excluded.sex, sex), seen_at=excluded.seen_at",
+            "INSERT INTO device_hr VALUES (?,?,?,?,?) ON CONFLICT(athlete) DO UPDATE SET"
+            " hr_rest=COALESCE(excluded.hr_rest, device_hr.hr_rest),"
+            " hr_max=COALESCE(excluded.hr_max, device_hr.hr_max),"
+            " sex=COALESCE(excluded.sex, device_hr.sex), seen_at=excluded.seen_at",
             (athlete, hr_rest, hr_max, sex, pd.Timestamp.now(tz="UTC").isoformat()),
         )
 
@@ -344,9 +357,10 @@ class Journal:
     def mark_dirty(self, athlete: str, since_day: str) -> None:
         """Durably note that ``athlete``'s daily load must be recomputed from ``since_day``
         (written in the same transaction as the data that made it stale)."""
+        least = self.db.dialect.least
         self.db.execute(
-            "INSERT INTO dirty VALUES (?,?,1) ON CONFLICT(athlete) DO UPDATE SET "
-            "since_day=MIN(since_day, excluded.since_day), marks=marks+1",
+            "INSERT INTO dirty VALUES (?,?,1) ON CONFLICT(athlete) DO UPDATE SET"
+            f" since_day={least}(dirty.since_day, excluded.since_day), marks=dirty.marks+1",
             (athlete, since_day),
         )
 
@@ -355,8 +369,22 @@ class Journal:
         return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT * FROM dirty ORDER BY 1")}
 
     def clear_dirty(self, athlete: str, marks: int) -> None:
-        """Clear the mark if nothing marked it again since it was read (``marks`` unchanged)."""
-        self.db.execute("DELETE FROM dirty WHERE athlete=? AND marks=?", (athlete, marks))
+        """Clear the mark if nothing marked it again since it was read (``marks`` unchanged).
+
+        A mark that is gone was cleared by another process's recompute meanwhile, which may
+        have read newer sessions than this one (whose table is being stored now): the
+        athlete is marked again, so the next recompute (every command finishes pending ones)
+        stores the newest table and InfluxDB gets its values last. Never happens in one
+        process alone.
+        """
+        gone = self.db.execute("DELETE FROM dirty WHERE athlete=? AND marks=?", (athlete, marks))
+        if gone.rowcount:
+            return
+        self.db.execute(
+            "INSERT INTO dirty SELECT ?, COALESCE(MIN(day), '0001-01-01'), 1 FROM sessions"
+            " WHERE athlete=? ON CONFLICT(athlete) DO NOTHING",
+            (athlete, athlete),
+        )
 
     # -- daily load ------------------------------------------------------------
     def replace_daily_load(self, athlete: str, table: pd.DataFrame) -> None:
@@ -388,7 +416,8 @@ class Journal:
     # -- counters --------------------------------------------------------------
     def bump(self, name: str, by: int = 1) -> None:
         self.db.execute(
-            "INSERT INTO counters VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=value+?",
+            "INSERT INTO counters VALUES (?, ?) ON CONFLICT(name) DO UPDATE"
+            " SET value=counters.value+?",
             (name, by, by),
         )
 
@@ -401,24 +430,18 @@ class Journal:
     def _duplicate_column(self) -> None:
         if getattr(self, "_has_duplicate_of", False):
             return
-        have = {r[1] for r in self.db.execute("PRAGMA table_info(sources)")}
-        if "duplicate_of" not in have:
-            try:
-                self.db.execute("ALTER TABLE sources ADD COLUMN duplicate_of TEXT")
-            except sqlite3.OperationalError as exc:  # another process added it first
-                if "duplicate column" not in str(exc):
-                    raise
+        self.db.add_column("sources", "duplicate_of", "TEXT")
         self._has_duplicate_of = True
 
     def sessions_near(
         self, athlete: str, start: pd.Timestamp, end: pd.Timestamp, slack_h: float = 15.0
-    ) -> list[tuple[SessionRow, sqlite3.Row]]:
+    ) -> list[tuple[SessionRow, Row]]:
         """(session, its source row) of ``athlete`` within ``slack_h`` hours of [start, end]
         (candidates for the same activity stored twice, time-zone shifts included)."""
         lo = (start - pd.Timedelta(hours=slack_h)).isoformat()
         hi = (end + pd.Timedelta(hours=slack_h)).isoformat()
         rows = self.db.execute(
-            "SELECT * FROM sessions WHERE athlete=? AND start<? AND end>? ORDER BY start",
+            'SELECT * FROM sessions WHERE athlete=? AND start<? AND "end">? ORDER BY start',
             (athlete, hi, lo),
         ).fetchall()
         return [(SessionRow.from_db(r), self.source(r["source_id"])) for r in rows]

@@ -21,6 +21,11 @@ gzip body as is (``Content-Encoding: gzip`` on ``/write``): :meth:`Outbox.raw_bo
 
 Two small tables sit next to it: ``outbox_backoff`` (a server-wide "not before", set after
 429/503/5xx/401, shared by every process using the journal) and ``leases`` (who ships now).
+
+Several relays (:meth:`Outbox.claim`): on PostgreSQL each claims the heads of series (the
+oldest queued batch of each) with ``SELECT … FOR UPDATE SKIP LOCKED`` and keeps them locked
+until its claim ends, so two relays never hold batches of one series at once and a series'
+batches go out oldest first. On SQLite a claim holds the shipping lease (one relay at a time).
 """
 
 from __future__ import annotations
@@ -28,31 +33,35 @@ from __future__ import annotations
 import gzip
 import os
 import socket
-import sqlite3
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .redact import redact
 
+if TYPE_CHECKING:
+    from .backends import PgDb, SqliteDb
+
+# a template: {pk}, {int}, {real}, {blob} are the backend's types (sensorhub.store.dialect)
 OUTBOX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY,
+    id {pk},
     created_at TEXT NOT NULL,
     measurement TEXT NOT NULL,
-    n_points INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
+    n_points {int} NOT NULL,
+    body {blob} NOT NULL,
+    attempts {int} NOT NULL DEFAULT 0,
     last_error TEXT
 );
 CREATE TABLE IF NOT EXISTS outbox_backoff (
     target TEXT PRIMARY KEY,
-    failures INTEGER NOT NULL,
-    not_before REAL NOT NULL,
+    failures {int} NOT NULL,
+    not_before {real} NOT NULL,
     reason TEXT NOT NULL,
     credentials TEXT,
     last_error TEXT
@@ -60,14 +69,14 @@ CREATE TABLE IF NOT EXISTS outbox_backoff (
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
-    expires_at REAL NOT NULL
+    expires_at {real} NOT NULL
 );
 """
 # columns added after the first release (ALTER TABLE for journals made before)
 NEW_COLUMNS = {
     "series": "TEXT",
     "state": "TEXT NOT NULL DEFAULT 'queued'",
-    "next_attempt_at": "REAL NOT NULL DEFAULT 0",
+    "next_attempt_at": "{real} NOT NULL DEFAULT 0",
     "encoding": "TEXT NOT NULL DEFAULT 'identity'",  # of body: identity (text) | gzip (bytes)
 }
 GZIP, IDENTITY = "gzip", "identity"
@@ -79,6 +88,7 @@ INDEX = (
     "CREATE INDEX IF NOT EXISTS outbox_sched ON outbox"
     "(state, id, series, next_attempt_at, n_points, attempts)"
 )
+SERIES_INDEX = "CREATE INDEX IF NOT EXISTS outbox_series ON outbox(series, state, id)"
 QUEUED, PARKED, KEPT = "queued", "parked", "kept"
 
 
@@ -131,19 +141,19 @@ class Backoff:
 class Outbox:
     """The outbox table of one journal connection."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: SqliteDb | PgDb) -> None:
         self.db = db
-        self.db.executescript(OUTBOX_SCHEMA)
-        have = {r[1] for r in self.db.execute("PRAGMA table_info(outbox)")}
+
+    @staticmethod
+    def create_schema(db: SqliteDb | PgDb) -> None:
+        """Create the tables, or add the columns an older journal lacks."""
+        db.script(OUTBOX_SCHEMA)
         for col, decl in NEW_COLUMNS.items():
-            if col not in have:
-                try:
-                    self.db.execute(f"ALTER TABLE outbox ADD COLUMN {col} {decl}")
-                except sqlite3.OperationalError as exc:  # another process added it first
-                    if "duplicate column" not in str(exc):
-                        raise
-        self.db.execute("UPDATE outbox SET series=measurement WHERE series IS NULL")
-        self.db.execute(INDEX)
+            db.add_column("outbox", col, decl)
+        db.execute("UPDATE outbox SET series=measurement WHERE series IS NULL")
+        db.execute(INDEX)
+        if db.dialect.row_locks:  # the claim's "oldest queued batch of the series" lookup
+            db.execute(SERIES_INDEX)
 
     # -- queueing ----------------------------------------------------------------------
     def enqueue(
@@ -161,6 +171,9 @@ class Outbox:
         refused batch does not hold back another's.
         """
         lines = [ln for ln in lines if ln]
+        if lines and self.db.dialect.row_locks and not self.db.in_transaction:
+            with self.db.transaction():  # ids in commit order: the writers' lock (backends.py)
+                return self.enqueue(measurement, lines, batch_points, series)
         now = pd.Timestamp.now(tz="UTC").isoformat()
         batches = [lines[i : i + batch_points] for i in range(0, len(lines), batch_points)]
         self.db.executemany(
@@ -189,7 +202,7 @@ class Outbox:
         marks = ",".join("?" for _ in states)
         rows = self.db.execute(
             "SELECT id, series, state, next_attempt_at, n_points, attempts FROM outbox"
-            f" INDEXED BY outbox_sched WHERE state IN ({marks}) ORDER BY id",
+            f"{self.db.dialect.indexed_by('outbox_sched')} WHERE state IN ({marks}) ORDER BY id",
             states,
         )
         return [Slot(*r) for r in rows]
@@ -242,7 +255,7 @@ class Outbox:
         """Record a failed send (``count``: it was this batch's fault, towards parking)."""
         self.db.execute(
             "UPDATE outbox SET attempts=attempts+?, last_error=?,"
-            " next_attempt_at=MAX(next_attempt_at, ?),"
+            f" next_attempt_at={self.db.dialect.greatest}(next_attempt_at, ?),"
             " state=CASE WHEN ? THEN ? ELSE state END WHERE id=?",
             (int(count), redact(error)[:500], next_attempt_at, park, PARKED, batch_id),
         )
@@ -285,8 +298,9 @@ class Outbox:
         return Backoff(*row) if row else None
 
     def set_backoff(self, target: str, backoff: Backoff) -> None:
+        cols = ("target", "failures", "not_before", "reason", "credentials", "last_error")
         self.db.execute(
-            "INSERT OR REPLACE INTO outbox_backoff VALUES (?,?,?,?,?,?)",
+            self.db.dialect.replace_into("outbox_backoff", cols, ("target",)),
             (
                 target,
                 backoff.failures,
@@ -309,24 +323,82 @@ class Outbox:
         if self.db.in_transaction:
             raise RuntimeError("ship the outbox outside a journal transaction")
         now = time.time()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        upsert = self.db.dialect.replace_into("leases", ("name", "holder", "expires_at"), ("name",))
+        with self.db.transaction():
             row = self.db.execute("SELECT holder, expires_at FROM leases WHERE name=?", (name,))
             row = row.fetchone()
             if row and row[0] != holder and row[1] > now and _holder_alive(row[0]):
-                self.db.execute("ROLLBACK")
                 return False
-            self.db.execute(
-                "INSERT OR REPLACE INTO leases VALUES (?,?,?)", (name, holder, now + ttl_s)
-            )
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute(upsert, (name, holder, now + ttl_s))
         return True
 
     def release_lease(self, holder: str, name: str = "ship") -> None:
         self.db.execute("DELETE FROM leases WHERE name=? AND holder=?", (name, holder))
+
+    # -- several relays ------------------------------------------------------------------
+    @contextmanager
+    def claim(
+        self,
+        holder: str,
+        limit: int = 8,
+        per_series: int = 1,
+        now: float | None = None,
+        ttl_s: float = 60.0,
+    ) -> Iterator[list[OutboxBatch]]:
+        """Claim batches to send: the heads of up to ``limit`` series that are due at ``now``
+        (Unix s), each with up to ``per_series - 1`` of its next queued batches, oldest
+        first. Call :meth:`ack`/:meth:`failed` inside the ``with``; they take effect when it
+        ends. PostgreSQL: the heads stay locked (``FOR UPDATE SKIP LOCKED``) in a
+        transaction until then, so other relays get other series; a relay that dies lets
+        go of them with its connection. SQLite: the claim holds the shipping lease
+        (``holder``, ``ttl_s``); a second claimer gets nothing meanwhile.
+        """
+        now = time.time() if now is None else now
+        if not self.db.dialect.row_locks:
+            if not self.take_lease(holder, ttl_s):
+                yield []
+                return
+            try:
+                yield self._heads(now, limit, per_series)
+            finally:
+                self.release_lease(holder)
+            return
+        with self.db.transaction(lock=None):
+            yield self._heads(now, limit, per_series, " FOR UPDATE OF o SKIP LOCKED")
+
+    def parked_series(self, series: set[str]) -> set[str]:
+        """Which of ``series`` have a parked batch (their acknowledged batches are kept)."""
+        if not series:
+            return set()
+        marks = ",".join("?" for _ in series)
+        rows = self.db.execute(
+            f"SELECT DISTINCT series FROM outbox WHERE state=? AND series IN ({marks})",
+            (PARKED, *sorted(series)),
+        )
+        return {r[0] for r in rows}
+
+    def _heads(
+        self, now: float, limit: int, per_series: int, locking: str = ""
+    ) -> list[OutboxBatch]:
+        heads = self.db.execute(
+            "SELECT o.id, o.series FROM outbox o WHERE o.state=? AND o.next_attempt_at<=?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.series=o.series AND p.state=?"
+            f" AND p.id<o.id) ORDER BY o.id LIMIT ?{locking}",
+            (QUEUED, now, QUEUED, int(limit)),
+        ).fetchall()
+        out: list[OutboxBatch] = []
+        for head_id, series in heads:
+            rows = self.db.execute(
+                "SELECT id, measurement, n_points, body, attempts, series, state,"
+                " next_attempt_at, last_error, encoding FROM outbox"
+                " WHERE series=? AND state=? AND id>=? ORDER BY id LIMIT ?",
+                (series, QUEUED, head_id, max(1, int(per_series))),
+            ).fetchall()
+            for r in rows:
+                if r[7] > now and r[0] != head_id:
+                    break  # a later batch not yet due: the rest of the series waits with it
+                out.append(OutboxBatch(*r[:3], unpack(r[3], r[9]), *r[4:9]))
+        return out
 
     # -- reporting -----------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    from .backends import PgDb, SqliteDb
     from .journal import Journal
 
+# a template: {pk}, {int}, {real} are the backend's column types (sensorhub.store.dialect)
 READINESS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS readiness (
-    id INTEGER PRIMARY KEY,
+    id {pk},
     athlete TEXT NOT NULL,
     kind TEXT NOT NULL,
     placement TEXT NOT NULL,
@@ -30,8 +31,8 @@ CREATE TABLE IF NOT EXISTS readiness (
     involved TEXT,
     legs TEXT NOT NULL,
     lsi TEXT NOT NULL,
-    pain REAL,
-    source_id INTEGER REFERENCES sources(id),
+    pain {real},
+    source_id {int} REFERENCES sources(id),
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS readiness_athlete_time ON readiness(athlete, time);
@@ -56,7 +57,7 @@ class ReadinessStore:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        self.db: sqlite3.Connection = journal.db
+        self.db: SqliteDb | PgDb = journal.db
 
     def add(
         self,
@@ -76,7 +77,7 @@ class ReadinessStore:
         ``time``: the test's start (UTC); ``day``: the athlete's local date (YYYY-MM-DD);
         ``legs``: {"L": {...}, "R": {...}}; ``lsi``: {"lsi_…_pct": % or None}; ``pain`` 0–10.
         """
-        cur = self.db.execute(
+        return self.db.insert(
             "INSERT INTO readiness (athlete, kind, placement, day, time, involved, legs, lsi, "
             "pain, source_id, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
@@ -93,7 +94,6 @@ class ReadinessStore:
                 pd.Timestamp.now(tz="UTC").isoformat(),
             ),
         )
-        return int(cur.lastrowid)
 
     def rows(self, athlete: str | None = None) -> list[dict[str, Any]]:
         """Stored tests as dicts (``legs`` and ``lsi`` decoded), oldest first."""
