@@ -75,19 +75,20 @@ def run_summary(
         "distance_m": _first(fit.get("total_distance"), _last(run, "distance_m")),
         "records": int(len(run)),
     }
-    if "hr_bpm" in run:
-        hr = run["hr_bpm"][run["hr_bpm"] > 0]
+    cols = _columns(run, ("hr_bpm", "speed_mps", *DYNAMICS))
+    if "hr_bpm" in cols:
+        hr = _positive(cols["hr_bpm"])
         if len(hr):
             out["hr_avg_bpm"] = float(hr.mean())
             out["hr_max_bpm"] = float(hr.max())
-    if "speed_mps" in run:
+    if "speed_mps" in cols:
         out["speed_avg_mps"] = _first(
-            fit.get("enhanced_avg_speed"), fit.get("avg_speed"), run["speed_mps"].mean()
+            fit.get("enhanced_avg_speed"), fit.get("avg_speed"), _nanmean(cols["speed_mps"])
         )
     if running:
         for col in DYNAMICS:
-            if col in run:
-                v = run[col][run[col] > 0]
+            if col in cols:
+                v = _positive(cols[col])
                 if len(v):
                     out[col] = float(v.mean())
         out.update(run_asymmetry(run))
@@ -136,7 +137,42 @@ def _first(*values: Any) -> float | None:
 
 
 def _last(run: pd.DataFrame, col: str) -> float | None:
+    """The last non-missing value of ``col`` (None without one)."""
     if col not in run:
         return None
-    s = run[col].dropna()
-    return float(s.iloc[-1]) if len(s) else None
+    s = run[col]
+    if s.dtype != np.float64:
+        s = s.dropna()
+        return float(s.iloc[-1]) if len(s) else None
+    v = s.to_numpy()
+    have = np.flatnonzero(~np.isnan(v))
+    return float(v[have[-1]]) if len(have) else None
+
+
+def _columns(run: pd.DataFrame, names: tuple[str, ...]) -> dict[str, np.ndarray | pd.Series]:
+    """``names`` that ``run`` has: float64 columns as numpy arrays (pandas' ``Series`` ops
+    cost ~50x numpy's on one session, and give the same numbers: without bottleneck pandas'
+    mean is numpy's sum / count), other columns as the Series (pandas' own rules)."""
+    have = set(run.columns.tolist())  # (iterating a str Index goes value by value)
+    out: dict[str, np.ndarray | pd.Series] = {}
+    for c in dict.fromkeys(names):
+        if c in have:
+            s = run[c]
+            out[c] = s.to_numpy() if s.dtype == np.float64 else s
+    return out
+
+
+def _positive(v: np.ndarray | pd.Series) -> np.ndarray | pd.Series:
+    """The values above 0 (NaN is not)."""
+    return v[v > 0]
+
+
+def _nanmean(v: np.ndarray | pd.Series) -> float:
+    """pandas' ``Series.mean()``: NaN left out (summed as 0, not counted); NaN when all are."""
+    if isinstance(v, pd.Series):
+        return v.mean()
+    missing = np.isnan(v)
+    count = len(v) - int(missing.sum())
+    if count == 0:
+        return float("nan")
+    return float(np.where(missing, 0.0, v).sum() / count)

@@ -239,6 +239,20 @@ def _to_array(c: Col):
     return out
 
 
+_UTC = pd.DatetimeTZDtype("ns", "UTC")
+_SIMPLE_NEW = getattr(pd.arrays.DatetimeArray, "_simple_new", None)
+
+
+def _utc_array(ns: np.ndarray) -> pd.arrays.DatetimeArray:
+    """``datetime64[ns, UTC]`` of epoch nanoseconds (int64 min: NaT). pandas' internal
+    constructor when it has one: the public route validates and localises (~80 us a column,
+    most of a small frame's dates), for values that are UTC nanoseconds already."""
+    m8 = ns.view("M8[ns]")
+    if _SIMPLE_NEW is not None:
+        return _SIMPLE_NEW(m8, dtype=_UTC)
+    return pd.DatetimeIndex(m8).tz_localize("UTC").array
+
+
 #: FIT date_time values below this are system time (seconds since device power-on), not dates.
 SYSTEM_TIME_MAX = 0x10000000
 
@@ -254,9 +268,9 @@ def _times(c: Col):
     if c.kind == "dt":
         rel = ok & (v < SYSTEM_TIME_MAX)
         ns = np.where(ok & ~rel, (v + FIT_EPOCH_S) * 1_000_000_000, _NAT)
-        utc = pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC")
+        utc = _utc_array(ns)
         if not rel.any():
-            return utc.array
+            return utc
         out = np.array(utc.astype(object), dtype=object)
         out[~ok] = None
         idx = np.flatnonzero(rel)
@@ -436,11 +450,18 @@ def frames(groups: list[Group]) -> tuple[dict[str, pd.DataFrame], dict[tuple[str
 BLOCK_MIN_ROWS = 2048
 
 
+def _owned(a):
+    """``a`` itself when it owns its memory, else a copy: the frame takes its columns without
+    copying them (pandas copies every column of a dict otherwise: a third of a small
+    frame's cost) and no two columns may share memory (a write to one would show in both)."""
+    return a.copy() if isinstance(a, np.ndarray) and a.base is not None else a
+
+
 def _frame(columns: list[str], merged: list[dict[str, Col]], place: Placement) -> pd.DataFrame:
     total = place.n
     if total < BLOCK_MIN_ROWS or not columns:
-        data = {col: _combine([m.get(col) for m in merged], place) for col in columns}
-        return pd.DataFrame(data, index=pd.RangeIndex(total))
+        data = {col: _owned(_combine([m.get(col) for m in merged], place)) for col in columns}
+        return pd.DataFrame(data, index=pd.RangeIndex(total), copy=False)
     block = np.empty((len(columns), total))
     floats: list[str] = []
     others: list[tuple[int, str, object]] = []

@@ -130,6 +130,7 @@ class Walker:
         self.out = Layout()
         self.dev_types: dict[tuple[int, int], DevInfo] = {}
         self.segments: list[tuple[np.ndarray, np.ndarray]] = []
+        self._seen: dict[bytes, tuple[list[FieldDef], int, list[str]]] = {}
 
     def run(self) -> Layout:
         """Walk the file; raises nothing but :class:`ValueError` for a non-FIT first header."""
@@ -259,11 +260,7 @@ class Walker:
         p = pos + 6
         if p + 3 * nfields > limit:
             raise _Stop(f"truncated: definition message at byte {pos} ({nfields} fields)")
-        fields, offset = [], 0
-        for i in range(nfields):
-            num, size, base = buf[p + 3 * i], buf[p + 3 * i + 1], buf[p + 3 * i + 2]
-            fields.append(FieldDef(num, size, self._base(base, size, mesg_num, num), offset))
-            offset += size
+        fields, offset = self._fields(pos, p, nfields, mesg_num)
         p += 3 * nfields
         dev_fields = []
         if h & 0x20:
@@ -290,6 +287,25 @@ class Walker:
         self.out.defs.append(d)
         self.local[h & 0x0F] = d
         return p
+
+    def _fields(self, pos: int, p: int, nfields: int, mesg_num: int) -> tuple[list, int]:
+        """The field definitions at ``p`` and their total size. A file that redefines its
+        local types often repeats the same definition bytes thousands of times: those are
+        parsed once (``FieldDef`` is never changed after this) and their warnings repeated."""
+        key = bytes(self.buf[pos + 2 : p + 3 * nfields])
+        hit = self._seen.get(key)
+        if hit is None:
+            before = len(self.out.warnings)
+            fields, offset = [], 0
+            buf = self.buf
+            for i in range(nfields):
+                num, size, base = buf[p + 3 * i], buf[p + 3 * i + 1], buf[p + 3 * i + 2]
+                fields.append(FieldDef(num, size, self._base(base, size, mesg_num, num), offset))
+                offset += size
+            hit = self._seen[key] = (fields, offset, self.out.warnings[before:])
+        else:
+            self.out.warnings.extend(hit[2])
+        return list(hit[0]), hit[1]
 
     def _base(self, base: int, size: int, mesg_num: int, num: int) -> int:
         code = base if base in BASE_TYPES else _BY_LOW5.get(base & 0x1F, BYTE)

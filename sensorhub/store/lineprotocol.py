@@ -8,12 +8,15 @@ Strings are quoted, booleans are ``true``/``false``. Timestamps are in milliseco
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 PRECISION = "ms"
 # An outbox batch whose lines start with this holds InfluxQL statements (deletes of points that
@@ -21,6 +24,7 @@ PRECISION = "ms"
 INFLUXQL_MARK = "#influxql "
 
 
+@functools.lru_cache(maxsize=4096)  # keys and tag values repeat on every point
 def escape_key(s: str) -> str:
     """Escape a measurement, tag key, tag value or field key per the line-protocol spec.
 
@@ -57,28 +61,31 @@ def frame_to_lines(measurement: str, frame: pd.DataFrame, tags: Mapping[str, str
     """One line per row of ``frame`` (UTC DatetimeIndex); NaN fields are left out, empty rows dropped.
 
     Every value is ``pd.to_numeric(..., errors="coerce")`` as float and written as Python's
-    ``repr`` of that float; non-finite values are left out. Vectorised: each distinct value
-    of a column is formatted once, and rows that have the same fields are joined together.
+    ``repr`` of that float; non-finite values are left out. Columnar: each column becomes one
+    Arrow string array of ``key=value`` texts (null where missing) and Arrow joins them row by
+    row in C++ (``binary_join_element_wise``, nulls skipped). benchmarks/lineprotocol.py
+    measures this against the hand-written per-row join it replaced (same lines).
     """
     if frame.empty:
         return []
     values = _float_columns(frame)
-    n = values.shape[1]
     ok = np.isfinite(values)
+    keep = ok.any(axis=0)  # rows without any field are no point
+    if not keep.any():
+        return []
+    every = bool(keep.all())
+    if not every:
+        values, ok = values[:, keep], ok[:, keep]
     texts = [
-        _field_texts(escape_key(col) + "=", values[j], ok[j]) for j, col in enumerate(frame.columns)
+        _field_texts(escape_key(col) + "=", values[j], ok[j])
+        for j, col in enumerate(frame.columns)
+        if ok[j].any()
     ]
-    stamps = np.array(list(map(" %d".__mod__, to_ms(frame.index).tolist())), dtype=object)
-    head = series_key(measurement, tags) + " "
-    out = np.empty(n, dtype=object)
-    keep = np.zeros(n, dtype=bool)
-    for cols, rows in _row_patterns(ok):
-        if not cols:
-            continue
-        fields = map(",".join, zip(*[texts[j][rows].tolist() for j in cols], strict=True))
-        out[rows] = list(map(str.__add__, map(head.__add__, fields), stamps[rows].tolist()))
-        keep[rows] = True
-    return out[keep].tolist()
+    fields = pc.binary_join_element_wise(*texts, ",", null_handling="skip")
+    ms = to_ms(frame.index)
+    stamps = pc.cast(pa.array(ms if every else ms[keep]), pa.string())
+    head = series_key(measurement, tags)
+    return pc.binary_join_element_wise(head, fields, stamps, " ").to_pylist()
 
 
 def _float_columns(frame: pd.DataFrame) -> np.ndarray:
@@ -92,52 +99,53 @@ def _float_columns(frame: pd.DataFrame) -> np.ndarray:
     return values
 
 
-def _field_texts(prefix: str, values: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """``prefix + repr(value)`` where ``ok`` (None elsewhere).
+def _field_texts(prefix: str, values: np.ndarray, ok: np.ndarray) -> pa.StringArray:
+    """``prefix + repr(value)`` where ``ok``, null elsewhere.
 
     A column that repeats values (heart rate, cadence...) has each distinct value formatted
-    once; one that hardly repeats (distance, coordinates) is formatted directly, unsorted."""
-    out = np.empty(len(values), dtype=object)
-    good = values[ok]
-    if len(good) == 0:
-        return out
+    once (``repr``) and taken by index; one that hardly repeats (distance, coordinates) is
+    formatted by Arrow's cast (:func:`_arrow_reprs`)."""
+    every = bool(ok.all())
+    good = values if every else values[ok]
+    mask = None if every else ~ok
     if len(good) > 4 * _SAMPLE and len(np.unique(good[:: len(good) // _SAMPLE])) > _SAMPLE // 2:
-        out[ok] = np.array(list(map(prefix.__add__, map(repr, good.tolist()))), dtype=object)
-        return out
-    bits, inv = np.unique(good.view(np.int64), return_inverse=True)  # bits: -0.0 stays apart
-    floats = bits.view(np.float64).tolist()
-    out[ok] = np.array(list(map(prefix.__add__, map(repr, floats))), dtype=object)[inv.ravel()]
-    return out
+        return pc.binary_join_element_wise(prefix, _arrow_reprs(values, ok, mask), "")
+    # distinct bit patterns (-0.0 stays apart from 0.0), hashed: no sort needed
+    inv, bits = pd.factorize(good.view(np.int64))
+    texts = pa.array([prefix + repr(f) for f in bits.view(np.float64).tolist()], pa.string())
+    if every:
+        return texts.take(pa.array(inv))
+    idx = np.zeros(len(values), np.int64)
+    idx[ok] = inv
+    return texts.take(pa.array(idx, mask=mask))
 
 
 _SAMPLE = 256  # values looked at to decide whether a column repeats
 
 
-def _row_patterns(ok: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
-    """Rows grouped by which fields they have: ``(field indices, row indices)``, rows ascending."""
-    n = ok.shape[1]
-    packed = np.packbits(ok, axis=0, bitorder="little")  # (ceil(k/8), n)
-    if packed.shape[0] <= 8:  # up to 64 fields: one integer key per row
-        keys = np.zeros((8, n), np.uint8)
-        keys[: packed.shape[0]] = packed
-        inv = np.unique(np.ascontiguousarray(keys.T).view(np.uint64).ravel(), return_inverse=True)[
-            1
-        ]
-    else:
-        inv = np.unique(packed.T, axis=0, return_inverse=True)[1]
-    inv = inv.ravel()
-    order = np.argsort(inv, kind="stable")
-    bounds = np.cumsum(np.bincount(inv))
-    out = []
-    for p in range(len(bounds)):
-        rows = order[bounds[p - 1] if p else 0 : bounds[p]]
-        cols = np.flatnonzero(ok[:, rows[0]]).tolist()
-        out.append((cols, rows))
-    return out
+def _arrow_reprs(values: np.ndarray, ok: np.ndarray, mask: np.ndarray | None) -> pa.StringArray:
+    """``repr`` of the ``ok`` values through Arrow's float-to-string cast (null elsewhere).
+
+    Arrow prints the same shortest round-trip digits as ``repr`` but ``150`` for ``150.0``
+    (``.0`` is added to whole numbers) and uses other exponent thresholds: values outside
+    1e-4..1e10 in magnitude (rare in running data) are given ``repr`` itself."""
+    s = pc.cast(pa.array(values, mask=mask), pa.string())
+    a = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        whole = ok & (values == np.floor(values)) & (a < 1e10)
+        odd = ok & ~((a >= 1e-4) & (a < 1e10)) & (values != 0)
+    if whole.any():
+        s = pc.if_else(pa.array(whole), pc.binary_join_element_wise(s, ".0", ""), s)
+    if odd.any():
+        fixed = pa.array([repr(v) for v in values[odd].tolist()], pa.string())
+        s = pc.replace_with_mask(s, pa.array(odd), fixed)
+    return s
 
 
 def format_value(v: Any) -> str | None:
     """A single field value in line protocol, or None when missing."""
+    if type(v) is float:  # the common case first (same result as below)
+        return repr(v) if math.isfinite(v) else None
     if v is None:
         return None
     if isinstance(v, bool | np.bool_):
