@@ -18,7 +18,11 @@ Prints notification -> InfluxDB latency (acknowledgement time - arrival time of 
 notification; for steps, ack time - end of the step) p50/p99, the collector process CPU
 share (goal: p99 <= 1 s, CPU <= 15 % of one core) and the live/baseline CPU ratio.
 
-    .venv/bin/python benchmarks/live.py --seconds 60
+    .venv/bin/python benchmarks/live.py --seconds 60 [--profile DIR]
+
+``--profile DIR`` runs pyinstrument on the collector's loop thread and on the writer thread
+during the live phase (writes ``live-loop.txt`` and ``live-writer.txt``; profiling costs CPU,
+so the figures of a profiled run are not the benchmark's).
 """
 
 from __future__ import annotations
@@ -114,7 +118,7 @@ async def emulators(port: int, seconds: float) -> None:
     await rig.close()
 
 
-async def collect(mode: str, port: int, seconds: float, cfg) -> dict:
+async def collect(mode: str, port: int, seconds: float, cfg, profile: str = "") -> dict:
     from sensorhub.collect.bumble_transport import BumbleTransport
     from sensorhub.live import LiveSink
 
@@ -129,9 +133,12 @@ async def collect(mode: str, port: int, seconds: float, cfg) -> dict:
     await col.start()
     while not all(s.connected for s in col.stats.values()):
         await asyncio.sleep(0.05)
+    profilers = await start_profiling(sink) if profile and mode == "live" else None
     cpu0, wall0 = time.process_time(), time.perf_counter()
     await asyncio.sleep(seconds)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    if profilers:
+        await stop_profiling(sink, profilers, profile)
     await col.stop()
     out = {
         "cpu_pct": 100.0 * cpu / wall,
@@ -149,7 +156,27 @@ async def collect(mode: str, port: int, seconds: float, cfg) -> dict:
     return out
 
 
-def phase(mode: str, seconds: float, cfg) -> dict:
+async def start_profiling(sink) -> tuple:
+    """pyinstrument on the loop thread and on the writer thread (a profiler is per thread)."""
+    from pyinstrument import Profiler
+
+    loop_prof, writer_prof = Profiler(async_mode="disabled"), Profiler(async_mode="disabled")
+    await sink.writer.call(lambda journal: writer_prof.start())
+    loop_prof.start()
+    return loop_prof, writer_prof
+
+
+async def stop_profiling(sink, profilers: tuple, where: str) -> None:
+    loop_prof, writer_prof = profilers
+    loop_prof.stop()
+    await sink.writer.call(lambda journal: writer_prof.stop())
+    for name, prof in (("loop", loop_prof), ("writer", writer_prof)):
+        path = Path(where) / f"live-{name}.txt"
+        path.write_text(prof.output_text(unicode=False, color=False, show_all=False))
+        print(f"profile of the {name} thread: {path}")
+
+
+def phase(mode: str, seconds: float, cfg, profile: str = "") -> dict:
     from tests.influxd import free_port
 
     port = free_port()
@@ -160,7 +187,7 @@ def phase(mode: str, seconds: float, cfg) -> dict:
     )
     try:
         assert child.stdout.readline().strip() == "ready"
-        return asyncio.run(collect(mode, port, seconds, cfg))
+        return asyncio.run(collect(mode, port, seconds, cfg, profile))
     finally:
         child.terminate()
         child.wait(10)
@@ -170,6 +197,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--emulators", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--profile", default="", help="folder: pyinstrument the live phase into it")
     args = ap.parse_args()
     if args.emulators:
         asyncio.run(emulators(args.emulators, args.seconds))
@@ -186,12 +214,17 @@ def main() -> None:
         else:
             print("influxd not installed: measuring up to the journal outbox only")
         cfg = load_config(home=Path(tmp) / "home")
+        load0 = os.getloadavg()[0]
         try:
             base = phase("baseline", args.seconds, cfg)
-            live = phase("live", args.seconds, cfg)
+            live = phase("live", args.seconds, cfg, args.profile)
         finally:
             if server:
                 server.stop()
+    print(
+        f"machine load (1-min average, {os.cpu_count()} cores): {load0:.2f} at start,"
+        f" {os.getloadavg()[0]:.2f} at end"
+    )
     print(
         f"{len(SENSORS)} devices, {args.seconds:.0f} s, samples baseline {base['samples']} "
         f"live {live['samples']} (malformed {live['errors']})"

@@ -2,14 +2,18 @@
 
 :meth:`Delivery.ship` sends due alert webhooks (:mod:`sensorhub.alerts.webhook`, a durable
 queue with backoff) and the InfluxDB outbox (:mod:`sensorhub.store.influx`: a batch leaves
-the outbox only after InfluxDB acknowledged it). The CLI, ``watch`` and the live writer all
-ship through here; ingest only stores.
+the outbox only after InfluxDB acknowledged it). The CLI, ``watch``, ``Pipeline.ingest`` and
+the live writer all ship through here.
 
 :meth:`Delivery.start` / :meth:`Delivery.stop` ship the InfluxDB outbox on a background thread
 while the caller goes on storing (a season's ingest: decoding the next file overlaps with
 writing the last one). The thread has its own journal connection (SQLite connections belong
-to their thread) and its own writer; the outbox lease keeps it the only shipper, so batches go
-in the same order and under the same policy as with :meth:`Delivery.flush`.
+to their thread; WAL lets it read and acknowledge while the caller's connection stores) and its
+own writer; the outbox lease keeps it the only shipper, so batches go in the same order and
+under the same policy as with :meth:`Delivery.flush`. Memory stays bounded: the outbox is the
+buffer (committed batches on disk), the thread holds one batch body at a time. It ships at
+most ``BATCHES_PER_FLUSH`` batches per flush, so :meth:`stop` waits for at most that many
+requests; whatever is left goes with the caller's final :meth:`ship` (see :func:`merged`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from .store import FlushReport, InfluxWriter, Journal
 
 IDLE_S = 0.05  # background shipping: pause when the outbox had nothing due, seconds
 FAILED_S = 1.0  # ... and after a flush that failed (InfluxDB down: no tight retry loop)
-BATCHES_PER_FLUSH = 16  # a stop request waits for at most this many batches
+BATCHES_PER_FLUSH = 4  # a stop request waits for at most this many requests
 
 
 @dataclass
@@ -43,6 +47,23 @@ class Shipped:
     points: int = 0
     flushes: int = 0
     last_error: str | None = None
+
+    def add(self, report: FlushReport) -> None:
+        self.flushes += 1
+        self.batches += report.sent_batches
+        self.points += report.sent_points
+        if report.errors:
+            self.last_error = report.errors[-1]
+
+
+def merged(final: FlushReport | None, shipped: Shipped | None) -> FlushReport | None:
+    """The final flush's report with what the background thread sent before it added
+    (``sent_*``); what is left and the errors are the final flush's (the state now)."""
+    if final is None or shipped is None:
+        return final
+    final.sent_batches += shipped.batches
+    final.sent_points += shipped.points
+    return final
 
 
 class Delivery:
@@ -113,18 +134,21 @@ class Delivery:
         return self._shipped
 
     def _run(self, idle_s: float) -> None:
-        journal = Journal(self.journal.path)
-        writer = InfluxWriter(self.cfg.influx)
+        try:
+            journal = self.journal.reopen()  # its own connection: SQLite or PostgreSQL
+        except Exception as exc:  # noqa: BLE001 - the caller's final ship reports it in one line
+            self._shipped.last_error = str(exc)
+            return
+        extra = {"clock": self.clock} if self.clock else {}
+        writer = InfluxWriter(self.cfg.influx, **extra)
         try:
             while not self._stopping.is_set():
                 report = writer.flush(journal, BATCHES_PER_FLUSH)
-                self._shipped.flushes += 1
-                self._shipped.batches += report.sent_batches
-                self._shipped.points += report.sent_points
-                if report.errors:
-                    self._shipped.last_error = report.errors[-1]
+                self._shipped.add(report)
                 if not report.sent_batches:
                     self._stopping.wait(FAILED_S if report.errors else idle_s)
+        except Exception as exc:  # noqa: BLE001 - e.g. a full disk: the final ship says it
+            self._shipped.last_error = str(exc)
         finally:
             writer.close()
             journal.close()

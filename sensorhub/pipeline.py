@@ -6,6 +6,12 @@ that claims it turns it into an :class:`~sensorhub.sources.IngestedSource`, whic
 and alerts of every athlete touched are recomputed (:mod:`sensorhub.recompute`) and the
 outbox is shipped (:mod:`sensorhub.delivery`). One bad file gives one line and never stops
 the others.
+
+With InfluxDB configured and more than one input, shipping overlaps storing: a background
+thread (:meth:`Delivery.start`) sends the batches already committed while the next files are
+decoded, then the final ship sends the rest. The outbox is the buffer between the two (memory
+bounded by the batch size, not the corpus); order per series and the fault policy are the
+writer's, as in a serial ingest-then-ship.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from drivers.archive import ArchiveError
 from drivers.strava import StravaCsvError, read_activities_csv
 
 from .config import Config
-from .delivery import Delivery
+from .delivery import Delivery, Shipped, merged
 from .recompute import Recompute
 from .recorder import Recorder
 from .sources import (
@@ -33,7 +39,7 @@ from .sources import (
     file_kinds,
     kind_for,
 )
-from .store import FlushReport, Journal, StoreError
+from .store import FlushReport, Journal, StoreError, open_journal
 from .store.journal import SessionRow
 
 MAX_NOTES = 3  # warnings shown in a file's one-line report
@@ -64,7 +70,8 @@ class FileResult:
 @dataclass
 class IngestReport:
     files: list[FileResult] = field(default_factory=list)
-    flush: FlushReport | None = None
+    flush: FlushReport | None = None  # sent_*: the background thread's and the final ship's
+    shipped: Shipped | None = None  # what the background thread sent while storing
 
     @property
     def failed(self) -> list[FileResult]:
@@ -111,6 +118,8 @@ class Pipeline:
         now: the current time, injectable for tests.
         sources: configured instances of source kinds by name, replacing the defaults
             (e.g. ``{"imu": ImuSource(placement="shank")}``).
+        overlap: ship while storing (see the module docstring); False: store every file,
+            then ship (the old order, kept for the benchmark's comparison).
     """
 
     def __init__(
@@ -120,9 +129,11 @@ class Pipeline:
         athlete: str | None = None,
         now: pd.Timestamp | None = None,
         sources: dict[str, FileSource] | None = None,
+        overlap: bool = True,
     ) -> None:
         self.cfg = cfg
-        self.journal = journal or Journal(cfg.journal_path)
+        self.overlap = overlap
+        self.journal = journal or open_journal(cfg)
         self.kinds = file_kinds(cfg, **(sources or {}))
         for k in self.kinds:
             if hasattr(k, "now"):
@@ -141,9 +152,27 @@ class Pipeline:
 
         Members of an archive are inputs too (one result each): the archive is streamed once,
         member by member, when its first member comes up. Strava ``activities.csv`` files
-        are applied after the files they describe are stored."""
-        report = IngestReport()
+        are applied after the files they describe are stored. Several inputs: the outbox
+        ships on a background thread meanwhile (``overlap``)."""
         paths = [Path(p) for p in paths]
+        inputs = self.inputs(paths)
+        background = self.overlap and len(inputs) > 1 and self.delivery.start()
+        try:
+            report = self._ingest_all(paths, inputs, progress)
+            self.recompute.pending()
+        finally:
+            shipped = self.delivery.stop() if background else None
+        report.shipped = shipped
+        report.flush = merged(self.delivery.ship().influx, shipped)
+        return report
+
+    def _ingest_all(
+        self,
+        paths: list[Path],
+        inputs: list[Path],
+        progress: Callable[[FileResult], None] | None,
+    ) -> IngestReport:
+        report = IngestReport()
         named = {p for p in paths if not p.is_dir()}
         done_archives: set[Path] = set()
         strava: list[tuple[Path, Path, bytes]] = []  # (csv input, export root, bytes)
@@ -153,7 +182,7 @@ class Pipeline:
             if progress:
                 progress(result)
 
-        for path in self.inputs(paths):
+        for path in inputs:
             found = archive.split_member(path)
             outer = found[0] if found else path if archive.is_archive(path) else None
             if outer is not None:
@@ -167,8 +196,6 @@ class Pipeline:
                 add(self.ingest_file(path, named=path in named))
         for csv_path, root, data in strava:
             add(self.apply_strava(csv_path, root, data, report.files))
-        self.recompute.pending()
-        report.flush = self.delivery.ship().influx
         return report
 
     def _ingest_archive(

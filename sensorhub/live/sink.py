@@ -106,6 +106,11 @@ class LiveSink:
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
+        if self.pods:
+            # the detectors import scipy.signal on first use (~1 s, longer on a busy machine):
+            # here, before any notification arrives, not in the first detection, which would
+            # hold up every notification of every device for that long
+            await asyncio.get_running_loop().run_in_executor(None, _warm_up)
         await self.writer.start()
 
     async def handle(self, sample: Sample) -> None:
@@ -238,6 +243,11 @@ class LiveSink:
                 )
             )
         return reports
+
+
+def _warm_up() -> None:
+    """Import what the contact detectors import lazily (see :meth:`LiveSink.start`)."""
+    import scipy.signal  # noqa: F401
 
 
 def _describe(a: AthleteSession) -> str:

@@ -12,7 +12,8 @@ thread), so a slow or unreachable InfluxDB never blocks the asyncio loop that re
 notifications. Lines put with the same key before a tick are coalesced (the last wins):
 the per-second ``run`` point is rewritten after each notification but stored once per tick.
 Lines put as ``urgent`` (detected steps, whose detection already waited for the toe-off)
-wake the writer early, at most every ``min_gap_s``.
+wake the writer early: ticks start at most every ``min_gap_s`` (counted from the start of the
+last tick, so a slow tick is not followed by a further wait).
 
 Latency: each tick remembers the newest outbox batch id (``outbox.last_id()``) with the
 events whose lines it stored; on a later tick, events whose mark has nothing left waiting
@@ -20,7 +21,10 @@ events whose lines it stored; on a later tick, events whose mark has nothing lef
 at most ``max_unacked`` events wait (the oldest are dropped and counted in
 ``stats.unacked_dropped``), and each tick's flush stops after ``flush_deadline_s``, so a
 slow InfluxDB never stalls a tick for longer than that (plus the request under way, which
-the deadline cuts too). Retries follow the writer's policy (:mod:`sensorhub.store.influx`)
+the deadline cuts too). A flush cut by its deadline doubles the next one's (up to the
+InfluxDB ``timeout_s``; back to ``flush_deadline_s`` after a flush that emptied the outbox):
+an InfluxDB that needs longer than the deadline for one request would otherwise have every
+tick cut the same request, and nothing would ever be acknowledged. Retries follow the writer's policy (:mod:`sensorhub.store.influx`)
 on the writer's ``clock``.
 """
 
@@ -46,6 +50,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_UNACKED = 100_000  # events waiting for their InfluxDB acknowledgement (memory bound)
 FLUSH_DEADLINE_S = 2.0  # one tick's flush at most (s)
+# ticks start at most this often (s): a step waits at most this long for its tick (latency),
+# while the ~10 steps/s of a session are still grouped into a few requests (CPU)
+MIN_GAP_S = 0.05
 
 
 @dataclass
@@ -87,7 +94,7 @@ class OutboxWriter:
         interval_s: float = 0.5,
         journal_path: str | Path | None = None,
         clock: Callable[[], int] = time.time_ns,
-        min_gap_s: float = 0.1,
+        min_gap_s: float = MIN_GAP_S,
         max_unacked: int = MAX_UNACKED,
         flush_deadline_s: float = FLUSH_DEADLINE_S,
     ) -> None:
@@ -95,6 +102,7 @@ class OutboxWriter:
         self.interval_s = interval_s
         self.min_gap_s = min_gap_s
         self.flush_deadline_s = flush_deadline_s
+        self._deadline_s = flush_deadline_s  # this tick's (see the module docstring)
         self._wake = asyncio.Event()
         self.journal_path = Path(journal_path or cfg.journal_path)
         self.clock = clock
@@ -158,9 +166,10 @@ class OutboxWriter:
             if self._stop.is_set():
                 break
             self._wake.clear()
+            started = time.monotonic()
             try:
                 await self.tick()
-                await asyncio.sleep(self.min_gap_s)
+                await asyncio.sleep(max(0.0, self.min_gap_s - (time.monotonic() - started)))
             except Exception:  # noqa: BLE001 - keep writing whatever happened once
                 log.exception("outbox tick failed")
 
@@ -200,12 +209,17 @@ class OutboxWriter:
 
     def flush(self, journal: Journal) -> FlushReport | None:
         """Ship webhooks and the outbox now (writer thread only), for at most
-        ``flush_deadline_s``; None without InfluxDB."""
+        ``flush_deadline_s`` (longer after flushes cut by it); None without InfluxDB."""
         if self._delivery is None:
             self._delivery = Delivery(self.cfg, journal, clock=lambda: self.clock() / 1e9)
-        report = self._delivery.ship(deadline_s=self.flush_deadline_s).influx
+        report = self._delivery.ship(deadline_s=self._deadline_s).influx
         if report is None:
             return None
+        if report.deadline_reached:
+            longest = max(self.flush_deadline_s, self.cfg.influx.timeout_s)
+            self._deadline_s = min(2 * self._deadline_s, longest)
+        elif report.ok:
+            self._deadline_s = self.flush_deadline_s
         self.stats.sent_points += report.sent_points
         self.stats.backlog_points = journal.outbox.stats()["points"] if not report.ok else 0
         if not report.ok:

@@ -114,3 +114,31 @@ def test_latency_is_recorded_once_the_events_batches_are_acknowledged(live_cfg, 
 
     w = asyncio.run(main())
     assert list(w.stats.latency_ms["run"]) == [250.0] * 5 and w.stats.unacked == 0
+
+
+def test_an_influxdb_slower_than_the_tick_deadline_still_gets_everything(
+    live_cfg, fault_proxy, influxd, db_name
+):
+    fault_proxy.slow(0.6)  # every write answers after 0.6 s: longer than a 0.2 s deadline
+
+    async def main():
+        w = OutboxWriter(live_cfg, interval_s=3600, flush_deadline_s=0.2)
+        await w.start()
+        reports = []
+        for i in range(6):
+            w.put(("run", i), "run", line(i), t_event_ns=0, kind="run")
+            reports.append(await w.tick())
+        for _ in range(10):  # then ticks without new lines, until the outbox is empty
+            if reports[-1].ok:
+                break
+            reports.append(await w.tick())
+        await w.close()
+        return w, reports
+
+    w, reports = asyncio.run(main())
+    assert reports[0].deadline_reached  # the first tick is cut, as a hanging InfluxDB's
+    # later ticks wait long enough to be answered (with one deadline for every tick, each
+    # would cut the same request and nothing would ever be acknowledged)
+    assert reports[-1].ok and sum(r.sent_points for r in reports) >= 6
+    assert Journal(live_cfg.journal_path).outbox.stats()["batches"] == 0
+    assert w.stats.unacked == 0 and influxd.count(db_name, "run", "hr_bpm") == 6
