@@ -7,7 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SENSORHUB_HOME=/data
 
 WORKDIR /app
-COPY pyproject.toml README.md* ./
+COPY pyproject.toml setup.py README.md* ./
 COPY sensorhub ./sensorhub
 COPY drivers ./drivers
 RUN pip install ".[ble]" \

@@ -7,7 +7,9 @@ Every query is InfluxQL against the schema in docs/schema.md (measurements ``run
 ``session``, ``load``, ``alert``, the IMU engine's ``stride``, and the return-to-run
 ``symptom``, ``plan`` and ``readiness``). Template variables:
 ``$athlete`` (``SHOW TAG VALUES FROM "session" WITH KEY = "athlete"``), ``$acwr`` (which ACWR
-form) and Grafana's time picker (``$timeFilter``, ``$__interval``). Needs PyYAML (test extra).
+form), Grafana's time picker (``$timeFilter``, ``$__interval``) and, on the Run board,
+``$session``/``$session_end`` (the selected session's span in Unix ms, newest by default: the
+``start_ms``/``end_ms`` fields of the ``session`` point). Needs PyYAML (test extra).
 """
 
 from __future__ import annotations
@@ -463,10 +465,77 @@ def return_to_run_panels(g: Grid) -> list[dict]:
 
 
 # -- boards --------------------------------------------------------------------------------
-#: the Run board centred on a session's start (``${__value.time}``, ms), 4 h wide
+#: the Run board on the session starting at ``${__value.time}`` (ms: the ``session`` point's
+#: time is its start, so it is also the ``$session`` value), the time range 4 h around it
 LAST_SESSION_URL = (
-    "/d/sensorhub-run/run?var-athlete=$athlete&time=${__value.time}&time.window=14400000"
+    "/d/sensorhub-run/run?var-athlete=$athlete&var-session=${__value.time}"
+    "&time=${__value.time}&time.window=14400000"
 )
+
+#: the Run board's panels select the chosen session's span, not the time picker's range
+SESSION_SPAN = "time >= ${session}ms AND time <= ${session_end}ms"
+#: fixed buckets: ``$__interval`` follows the time picker, which no longer bounds the data
+#: (a 7-day picker would give 10-minute means of a 40-minute run)
+SESSION_GROUP = "GROUP BY time(5s) fill(none)"
+#: a variable's values: the first column after time of each row, in query order
+SESSION_QUERY = f'SELECT "start_ms" FROM "session" WHERE {ATHLETE} ORDER BY time DESC LIMIT 200'
+SESSION_END_QUERY = f'SELECT "end_ms" FROM "session" WHERE {ATHLETE} AND "start_ms" = $session'
+
+
+def session_vars() -> list[dict]:
+    """``$session``: the athlete's sessions by start (Unix ms), newest first; nothing is
+    stored as current, so Grafana selects the first (newest) on every load. ``$session_end``
+    (hidden): that session's end. A session whose point was written before ``start_ms`` existed
+    is not listed."""
+    common = {
+        "type": "query",
+        "datasource": DS,
+        "refresh": 1,  # on dashboard load: a new session appears without editing the board
+        "sort": 0,  # query order: newest first
+        "multi": False,
+        "includeAll": False,
+        "regex": "",
+        "current": {"text": "", "value": ""},
+        "options": [],
+    }
+    return [
+        {
+            **common,
+            "name": "session",
+            "label": "Session start (Unix ms, newest first)",
+            "description": "The session the board shows; the text line above the charts "
+            "gives its start as a date",
+            "query": SESSION_QUERY,
+            "definition": SESSION_QUERY,
+        },
+        {
+            **common,
+            "name": "session_end",
+            "label": "Session end (Unix ms)",
+            "hide": 2,
+            "query": SESSION_END_QUERY,
+            "definition": SESSION_END_QUERY,
+        },
+    ]
+
+
+def session_note(g: Grid) -> dict:
+    """A line saying which session the board shows and that the time picker does not choose
+    it (Grafana's ``date`` format turns the ms value into a date, in the browser's zone)."""
+    text = (
+        "Showing **$athlete**'s session that started **${session:date:YYYY-MM-DD HH:mm}** "
+        "(newest by default; pick another under *Session start*). The charts show this "
+        "session whatever the time picker says; the picker sets only the x-axis: drag across "
+        "the points to zoom, or open a session from *Last sessions* to fit it."
+    )
+    return {
+        "type": "text",
+        "id": g.id(),
+        "title": "",
+        "transparent": True,
+        "gridPos": g.pos(24, 2),
+        "options": {"mode": "markdown", "content": text},
+    }
 
 
 #: calendar weeks, Monday to Sunday, in the athlete's zone (InfluxDB's 1w buckets start on a
@@ -606,7 +675,8 @@ def athlete_load() -> dict:
     where = f"WHERE {ATHLETE} AND $timeFilter"
     run_link = link(
         "Open run",
-        f"/d/{BOARD['run']}/run?var-athlete=$athlete&time=${{__value.time}}&time.window=7200000",
+        f"/d/{BOARD['run']}/run?var-athlete=$athlete&var-session=${{__value.time}}"
+        "&time=${__value.time}&time.window=7200000",
     )
     panels = [
         timeseries(
@@ -726,8 +796,9 @@ def athlete_load() -> dict:
 
 def run_board() -> dict:
     g = Grid()
-    where = f"WHERE {ATHLETE} AND $timeFilter"
-    group = "GROUP BY time($__interval) fill(none)"
+    where = f"WHERE {ATHLETE} AND {SESSION_SPAN}"
+    group = SESSION_GROUP
+    note = session_note(g)
 
     def mean(field: str, alias: str) -> dict:
         return target(f'SELECT MEAN("{field}") FROM "run" {where} {group}', alias=alias)
@@ -738,7 +809,7 @@ def run_board() -> dict:
         [
             target(
                 f'SELECT 1000 / MEAN("speed_mps") FROM "run" WHERE '
-                f'{ATHLETE} AND "speed_mps" > 0.5 AND $timeFilter {group}',
+                f'{ATHLETE} AND "speed_mps" > 0.5 AND {SESSION_SPAN} {group}',
                 alias="pace",
             )
         ],
@@ -753,6 +824,7 @@ def run_board() -> dict:
         displayMode="table", placement="right", calcs=["mean", "min", "max"]
     )
     panels = [
+        note,
         pace,
         timeseries(g, "Heart rate", [mean("hr_bpm", "HR")], "bpm"),
         timeseries(g, "Cadence", [mean("cadence_spm", "cadence")], "none", desc="Steps per minute"),
@@ -787,13 +859,13 @@ def run_board() -> dict:
                 [
                     target(
                         f'SELECT MEAN("gct_ms") FROM "stride" WHERE {ATHLETE} AND "side" = \'L\' '
-                        "AND $timeFilter GROUP BY time(2s) fill(none)",
+                        f"AND {SESSION_SPAN} GROUP BY time(2s) fill(none)",
                         "A",
                         alias="left",
                     ),
                     target(
                         f'SELECT MEAN("gct_ms") FROM "stride" WHERE {ATHLETE} AND "side" = \'R\' '
-                        "AND $timeFilter GROUP BY time(2s) fill(none)",
+                        f"AND {SESSION_SPAN} GROUP BY time(2s) fill(none)",
                         "B",
                         alias="right",
                     ),
@@ -836,20 +908,52 @@ def run_board() -> dict:
             ],
             h=7,
             links=[link("Open this session", LAST_SESSION_URL)],
-            desc="The athlete's 10 latest sessions, whatever the time range: the link sets "
-            "the board's time range around a session's start",
+            desc="The athlete's 10 latest sessions, whatever the time range: the link "
+            "selects a session and sets the board's time range around its start",
         ),
     ]
     return dashboard(
         BOARD["run"],
         "sensorhub · Run",
         panels,
-        [athlete_var(multi=False)],
+        [athlete_var(multi=False), *session_vars()],
         ("now-7d", "now"),
         annotations=[alert_annotation()],
-        desc="One session: open it from the table at the bottom, the Squad board's Last "
-        "session, or the Athlete board's Sessions table (each sets the time range to it).",
+        desc="One session: the athlete's newest unless another is chosen ($session, or a "
+        "link from the table at the bottom, the Squad board's Last session, or the Athlete "
+        "board's Sessions table, which also set the time range to it).",
     )
+
+
+def axis_override(alias: str, unit: str, label: str, placement: str = "right") -> dict:
+    """A field override giving the series ``alias`` its own unit and y axis (Grafana draws one
+    axis per distinct unit/placement/label: ``custom.axisPlacement`` puts this one right)."""
+    return {
+        "matcher": {"id": "byName", "options": alias},
+        "properties": [
+            {"id": "unit", "value": unit},
+            {"id": "custom.axisPlacement", "value": placement},
+            {"id": "custom.axisLabel", "value": label},
+        ],
+    }
+
+
+def cadence_and_speed(g: Grid, ble: str, group: str) -> dict:
+    """One panel, two axes: cadence in steps/min on the left, speed in m/s on the right."""
+    panel = timeseries(
+        g,
+        "Cadence and speed",
+        [
+            target(f'SELECT MEAN("cadence_spm") FROM "run" {ble} {group}', "A", alias="cadence"),
+            target(f'SELECT MEAN("speed_mps") FROM "run" {ble} {group}', "B", alias="speed"),
+        ],
+        "none",
+        desc="Cadence (steps/min, left axis) and speed (m/s, right axis) from the foot pod",
+        axisLabel="steps/min",
+        axisPlacement="left",
+    )
+    panel["fieldConfig"]["overrides"] = [axis_override("speed", "velocityms", "m/s")]
+    return panel
 
 
 def live() -> dict:
@@ -901,24 +1005,7 @@ def live() -> dict:
             [target(f'SELECT MEAN("hr_bpm") FROM "run" {ble} {group}', alias="HR")],
             "bpm",
         ),
-        timeseries(
-            g,
-            "Cadence",
-            [target(f'SELECT MEAN("cadence_spm") FROM "run" {ble} {group}', alias="cadence")],
-            "none",
-            w=6,
-            desc="Steps per minute",
-            axisLabel="steps/min",
-        ),
-        timeseries(
-            g,
-            "Speed",
-            [target(f'SELECT MEAN("speed_mps") FROM "run" {ble} {group}', alias="speed")],
-            "velocityms",
-            w=6,
-            desc="Speed in m/s",
-            axisLabel="m/s",
-        ),
+        cadence_and_speed(g, ble, group),
         timeseries(
             g,
             "GCT per step, left vs right",

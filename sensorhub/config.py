@@ -132,6 +132,15 @@ class InfluxConfig:
 
 
 @dataclass(config=_STRICT)
+class JournalConfig:
+    """Where the journal lives: empty (the state dir's SQLite file), ``sqlite:///path`` or
+    ``postgresql://user:password@host/db`` (docs/scale.md). Checked when the journal is
+    opened (``sensorhub.store.parse_target``), where a refusal shows it password-masked."""
+
+    url: str = ""
+
+
+@dataclass(config=_STRICT)
 class LoadConfig:
     """How session load is computed (see docs/science.md)."""
 
@@ -151,6 +160,13 @@ class FitConfig:
 
     # power: "auto" prefers a dedicated sensor's developer field (Stryd) over the watch's own
     power_source: Literal["auto", "native", "developer"] = "auto"
+
+
+@dataclass(config=_STRICT)
+class DisplayConfig:
+    """How numbers are shown to people (the journal, InfluxDB and CSV keep metres)."""
+
+    distance_unit: Literal["km", "mi"] = "km"  # distances and pace (min:ss per km or mile)
 
 
 @dataclass(config=_STRICT)
@@ -243,8 +259,10 @@ class FileConfig:
     influx: InfluxConfig = field(default_factory=InfluxConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
     fit: FitConfig = field(default_factory=FitConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
     athletes: list[Athlete] = field(default_factory=list)
     ble_devices: list[BleDevice] = field(default_factory=list)
+    journal: JournalConfig = field(default_factory=JournalConfig)
 
     _default = field_validator("default_athlete")(classmethod(lambda cls, v: _athlete_id(v)))
 
@@ -271,7 +289,9 @@ class Config:
     load: LoadConfig = field(default_factory=LoadConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
     fit: FitConfig = field(default_factory=FitConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
     ble_devices: list[BleDevice] = field(default_factory=list)
+    journal: JournalConfig = field(default_factory=JournalConfig)
     source_path: Path | None = None
 
     def athlete(self, athlete_id: str) -> Athlete:
@@ -344,6 +364,7 @@ _ENV = {
     ("influx", "username"): "SENSORHUB_INFLUX_USER",
     ("influx", "password"): "SENSORHUB_INFLUX_PASSWORD",
     ("alerts", "webhook_url"): "SENSORHUB_ALERT_WEBHOOK_URL",
+    ("journal", "url"): "SENSORHUB_JOURNAL_URL",
 }
 
 

@@ -12,7 +12,6 @@ recompute commits). A crash at any point leaves either all of it or none of it.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -21,9 +20,9 @@ from . import faultpoints
 from . import load as loadlib
 from .config import Athlete, Config
 from .sources import HrLimits, IngestedSource, SessionRecord
-from .store import Journal, frame_to_lines, point_line
-from .store.journal import SessionRow
-from .store.lineprotocol import INFLUXQL_MARK
+from .store import ConflictError, Journal, frame_to_lines, point_line
+from .store.journal import Row, SessionRow
+from .store.lineprotocol import INFLUXQL_MARK, epoch_ms
 from .summary import DYNAMICS
 
 
@@ -82,7 +81,7 @@ class Recorder:
                 lines.setdefault(measurement, []).extend(ls)
         try:
             done = self._store(src, athlete, rows, lines, plan)
-        except sqlite3.IntegrityError:
+        except ConflictError:
             # another process stored the same source between our check and our insert
             if self.journal.source_by_sha(src.identity):
                 return Recorded("duplicate", message="already ingested (by another process)")
@@ -159,7 +158,7 @@ class Recorder:
         plan = DedupPlan()
         if src.kind not in ACTIVITY_KINDS:
             return plan
-        replaced: dict[str, tuple[SessionRow, sqlite3.Row, str]] = {}
+        replaced: dict[str, tuple[SessionRow, Row, str]] = {}
         for s in src.sessions:
             new_rank = richness(s.summary, src.partial, src.file_id)
             dups = [
@@ -283,7 +282,7 @@ class Recorder:
         n = 0
         for measurement, ls in lines.items():
             self.journal.outbox.enqueue(measurement, ls, self.cfg.influx.batch_points)
-            n += sum(1 for ln in ls if ln)
+            n += sum(map(bool, ls))  # lines that are there (not None or empty)
         return n
 
     # -- what the athlete typed in elsewhere (Strava) -----------------------------------
@@ -345,6 +344,9 @@ def session_line(row: SessionRow) -> str | None:
         "load_method": row.load_method,
         "session_id": row.id,
         "partial": bool(row.partial),
+        # the span in Unix ms: the Run board's session variables select on these
+        "start_ms": epoch_ms(row.start),
+        "end_ms": epoch_ms(row.end),
     }
     return point_line("session", {"athlete": row.athlete, "sport": row.sport}, fields, row.start)
 

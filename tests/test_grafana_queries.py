@@ -6,7 +6,9 @@ logged for one session, a few generated IMU ``stride`` points, a live BLE window
 source=ble), cara's check-ins and plan (through the CLI, as a user loads them) and one hop
 readiness test of hers (``symptom``, ``plan`` and ``readiness`` points). Each
 query then runs with Grafana's variables substituted as Grafana would ($timeFilter,
-$__interval, $athlete as a regex value, ${acwr:doublequote}).
+$__interval, $athlete as a regex value, ${acwr:doublequote}, the Run board's ${session} and
+${session_end} in Unix ms). The Run board's session variables also run, chained as Grafana
+chains them, on a database holding two of ana's sessions (and one of ben's).
 """
 
 from __future__ import annotations
@@ -175,9 +177,40 @@ def athletes_for(q: str) -> list[str]:
 
 # -- Grafana's variable substitution ---------------------------------------------------------
 def influx_regex_value(values: list[str]) -> str:
-    """Grafana's InfluxDB formatting of a variable used in a regex: ``a`` or ``(a|b)``."""
+    """Grafana's InfluxDB formatting of a variable used in a regex: ``a`` or ``(a|b)``, each
+    regex-escaped; a single number is left as it is (``interpolateQueryExpr``)."""
+    if len(values) == 1 and _is_number(values[0]):
+        return values[0]
     esc = [re.sub(r"([\\^$.|?*+()\[\]{}/])", r"\\\1", v) for v in values]
     return esc[0] if len(esc) == 1 else "(" + "|".join(esc) + ")"
+
+
+def _is_number(text: str) -> bool:
+    """JavaScript's ``!isNaN(parseFloat(text))``: the text starts with a number."""
+    return re.match(r"\s*[-+]?(\d|\.\d|Infinity)", text) is not None
+
+
+def variable_values(series: list[dict]) -> list[str]:
+    """The options Grafana's InfluxDB data source makes of a variable query's result
+    (``ResponseParser.parse``): each row's second column (the first after ``time``; a tag's
+    value for SHOW TAG VALUES), else its only one, as JavaScript text, first occurrence kept,
+    in the order of the rows."""
+    out: list[str] = []
+    for s in series:
+        for row in s.get("values") or []:
+            text = _js_text(row[1] if len(row) > 1 else row[0])
+            if text not in out:
+                out.append(text)
+    return out
+
+
+def _js_text(v: object) -> str:
+    """``String(v)`` in JavaScript for a JSON value: a whole float prints without ``.0``."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e21:
+        return str(int(v))
+    return str(v)
 
 
 def render(
@@ -247,10 +280,16 @@ def test_athlete_load_every_query_returns_rows(demo):
             assert_rows(demo, f"{where} [{a}]", render(q, values, *RANGE, "1d"))
 
 
+def _ms(t: pd.Timestamp) -> int:
+    """Unix ms, floored, as the ``session`` point's ``start_ms``/``end_ms`` are written."""
+    return pd.Timestamp(t).as_unit("ns").value // 10**6
+
+
 def test_run_board_every_query_returns_rows_for_one_session(demo):
     t0, t1 = demo.run_range
+    values = {"athlete": ["ben"], "session": [str(_ms(t0))], "session_end": [str(_ms(t1))]}
     for where, q in panel_queries(load_board("run")):
-        assert_rows(demo, where, render(q, {"athlete": ["ben"]}, t0, t1, "10s"))
+        assert_rows(demo, where, render(q, values, t0, t1, "10s"))
 
 
 def test_live_board_every_query_returns_rows(demo):
@@ -276,6 +315,121 @@ def test_squad_numbers_match_the_journal(demo):
     }
     # ben: GCT balance band (still outside 48–52 %) and the live window; ana: pain 5/10
     assert counts == {"ana": 1, "ben": 2}
+
+
+# -- the Run board's session variables -------------------------------------------------------
+#: two of ana's sessions three days apart and one of ben's between them
+TWO_SESSIONS = ("ana/2026-11-12-0740.fit", "ana/2026-11-15-0904.fit", "ben/2026-11-13-1838.fit")
+#: Grafana's default range for the board, far from every session: it must not matter
+PICKER = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=7), pd.Timestamp.now(tz="UTC"))
+SPAN = "time >= ${session}ms AND time <= ${session_end}ms"
+
+
+@dataclass
+class TwoSessions:
+    db: str
+    influxd: object
+    spans: list[tuple[int, int]]  # ana's sessions (start_ms, end_ms), oldest first
+
+    def query(self, q: str) -> list[dict]:
+        return self.influxd.query(self.db, q)
+
+
+@pytest.fixture(scope="module")
+def two_sessions(influxd, tmp_path_factory) -> TwoSessions:
+    """Three fixture FIT files through the Pipeline into a fresh database, and IMU strides in
+    each of ana's sessions (the board's per-step panels)."""
+    home = tmp_path_factory.mktemp("grafana-two")
+    cfg = load_config(FIXTURES / "sensorhub.toml", home=home)
+    cfg.influx.url, cfg.influx.database = influxd.url, "g2_" + uuid.uuid4().hex[:8]
+    cfg.influx.token = cfg.influx.username = cfg.influx.password = ""
+    pipe = Pipeline(cfg)
+    report = pipe.ingest([FIXTURES / "fit" / f for f in TWO_SESSIONS])
+    assert not report.failed and len(report.files) == 3 and report.flush.ok
+    ana = pipe.journal.sessions("ana")
+    spans = [(_ms(s), _ms(e)) for s, e in zip(ana["start"], ana["end"], strict=True)]
+    assert len(spans) == 2 and spans[0][1] < spans[1][0]
+    for start in ana["start"]:
+        _write(influxd.url, cfg.influx.database, stride_lines("ana", pd.Timestamp(start), 300))
+    pipe.journal.close()
+    return TwoSessions(cfg.influx.database, influxd, spans)
+
+
+def _times(series: list[dict]) -> list[int]:
+    return [row[0] for s in series for row in s.get("values") or []]
+
+
+def run_variables(d: TwoSessions, athlete: str, pick: int = 0) -> dict[str, list[str]]:
+    """The Run board's variables as Grafana resolves them on load: ``athlete`` from its
+    query, then ``session`` (nothing stored as current, so option ``pick``: 0 = the first),
+    then ``session_end`` from the chosen session."""
+    board = load_board("run")
+    var = {v["name"]: v for v in board["templating"]["list"]}
+    assert athlete in variable_values(d.query(var["athlete"]["query"]))
+    values = {"athlete": [athlete]}
+    for name in ("session", "session_end"):
+        assert var[name]["current"]["value"] == ""  # no stored choice
+        options = variable_values(d.query(render(var[name]["query"], values, *PICKER, "10m")))
+        values[name] = [options[pick if name == "session" else 0]]
+        values[f"{name}_options"] = options
+    return values
+
+
+def test_session_variable_lists_the_athletes_sessions_newest_first(two_sessions):
+    d = two_sessions
+    (old_start, _), (new_start, new_end) = d.spans
+    values = run_variables(d, "ana")
+    # whole Unix ms as text (no ".0", no exponent): the panel queries use it as ``…ms``
+    assert values["session_options"] == [str(new_start), str(old_start)]
+    assert values["session"] == [str(new_start)]
+    assert values["session_end_options"] == [str(new_end)]
+    ben = run_variables(d, "ben")["session_options"]
+    assert len(ben) == 1 and ben[0] not in values["session_options"]
+
+
+@pytest.mark.parametrize("pick", [0, 1], ids=["newest", "older"])
+def test_run_board_panels_show_the_chosen_session_only(two_sessions, pick):
+    """Every panel of the Run board returns rows, all inside the chosen session (5-s buckets
+    may start up to 5 s before it), none from ana's other session or ben's, whatever the time
+    picker says; the span holds every ``run`` point of the session (the end cuts none)."""
+    d = two_sessions
+    values = run_variables(d, "ana", pick)
+    start, end = d.spans[1 - pick]
+    board = load_board("run")
+    bounded = 0
+    for where, q in panel_queries(board):
+        if SPAN not in q:
+            assert where.startswith(("variable", "annotation")) or "LIMIT 10" in q, where
+            continue
+        times = _times(d.query(render(q, values, *PICKER, "10m")))
+        assert times, f"{where}: no rows"
+        assert all(start - 5000 < t <= end for t in times), f"{where}: {min(times)}–{max(times)}"
+        bounded += 1
+    assert bounded >= 10
+    count = 'SELECT COUNT("distance_m") FROM "run" WHERE "athlete" =~ /^$athlete$/ AND '
+    (n_in,) = _column(d.query(render(count + SPAN, values, *PICKER, "1m")))
+    until = d.spans[1][0] if pick else 10**14  # up to the next session, or all later points
+    (n_all,) = _column(
+        d.query(render(count + f"time >= {start}ms AND time < {until}ms", values, *PICKER, "1m"))
+    )
+    assert n_in == n_all > 100
+
+
+def _column(series: list[dict]) -> list:
+    """The first column after ``time`` of every row."""
+    return [row[1] for s in series for row in s.get("values") or []]
+
+
+def test_interpolation_escapes_like_grafana():
+    q = 'SELECT "x" FROM "s" WHERE "athlete" =~ /^$athlete$/ AND time >= ${session}ms'
+    got = render(q, {"athlete": ["a.b/c"], "session": ["1762934400000"]}, *PICKER, "1m")
+    assert got == 'SELECT "x" FROM "s" WHERE "athlete" =~ /^a\\.b\\/c$/ AND time >= 1762934400000ms'
+    many = render('WHERE "athlete" =~ /^$athlete$/', {"athlete": ["a", "b+"]}, *PICKER, "1m")
+    assert many == 'WHERE "athlete" =~ /^(a|b\\+)$/'
+    assert variable_values([{"values": [[1, 1.7629344e12], [2, 1.7629344e12], [3, "x"]]}]) == [
+        "1762934400000",
+        "x",
+    ]
 
 
 # -- Grafana-managed alert rules -----------------------------------------------------------

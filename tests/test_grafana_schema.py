@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GRAFANA = ROOT / "grafana"
 BOARD_FILES = sorted((GRAFANA / "dashboards").glob("*.json"))
 DS_UID = "sensorhub-influxdb"
+SESSION_SPAN = "time >= ${session}ms AND time <= ${session_end}ms"
 
 
 def schema(name: str) -> dict:
@@ -35,11 +36,52 @@ def test_there_are_four_boards():
     assert {p.stem for p in BOARD_FILES} == {"squad", "athlete-load", "run", "live"}
 
 
+def dashboard_schema() -> dict:
+    """The Foundation SDK's dashboard schema, with the two ``any``-typed members of a field
+    override as Grafana types them.
+
+    Grafana declares ``DynamicConfigValue.value?: any`` and ``MatcherConfig.options?: any``
+    (packages/grafana-data/src/types/fieldOverrides.ts, transformations.ts); the SDK's JSON
+    Schema generator writes ``any`` as ``{"type": "object"}``, which rejects every real
+    override (``{"id": "unit", "value": "velocityms"}``, ``{"id": "byName", "options":
+    "speed"}``): no override that changes a unit or an axis can pass it. Only those two
+    members are widened; everything else is the SDK's schema as shipped.
+    """
+    sch = schema("grafana-foundation-sdk.dashboard.jsonschema.json")
+    defs = sch["definitions"]
+    assert defs["DynamicConfigValue"]["properties"]["value"]["type"] == "object"
+    assert defs["MatcherConfig"]["properties"]["options"]["type"] == "object"
+    defs["DynamicConfigValue"]["properties"]["value"] = {}
+    defs["MatcherConfig"]["properties"]["options"] = {}
+    return sch
+
+
 @pytest.mark.parametrize("path", BOARD_FILES, ids=lambda p: p.stem)
 def test_dashboard_validates_against_the_grafana_schema(path):
-    validate(
-        json.loads(path.read_text()), schema("grafana-foundation-sdk.dashboard.jsonschema.json")
-    )
+    validate(json.loads(path.read_text()), dashboard_schema())
+
+
+#: field-config properties an override may set (Grafana's registry ids used by our boards)
+OVERRIDE_IDS = {"unit", "custom.axisPlacement", "custom.axisLabel"}
+
+
+def test_live_cadence_and_speed_is_one_panel_with_two_axes_and_units():
+    board = json.loads((GRAFANA / "dashboards" / "live.json").read_text())
+    charts = [p["title"] for p in board["panels"] if p["type"] == "timeseries"]
+    assert "Cadence" not in charts and "Speed" not in charts
+    (panel,) = [p for p in board["panels"] if p["title"] == "Cadence and speed"]
+    aliases = {t["alias"] for t in panel["targets"]}
+    assert aliases == {"cadence", "speed"}
+    defaults = panel["fieldConfig"]["defaults"]
+    assert defaults["custom"]["axisPlacement"] == "left" and defaults["custom"]["axisLabel"]
+    (ov,) = panel["fieldConfig"]["overrides"]
+    assert ov["matcher"] == {"id": "byName", "options": "speed"}
+    props = {p["id"]: p["value"] for p in ov["properties"]}
+    assert set(props) <= OVERRIDE_IDS
+    # a second axis: its own unit, on the other side, labelled
+    assert props["unit"] == "velocityms" != defaults["unit"]
+    assert props["custom.axisPlacement"] == "right" and props["custom.axisLabel"] == "m/s"
+    validate(panel["fieldConfig"], dashboard_schema(), "#/definitions/FieldConfigSource")
 
 
 @pytest.mark.parametrize("path", BOARD_FILES, ids=lambda p: p.stem)
@@ -63,14 +105,59 @@ def test_dashboard_uses_the_provisioned_datasource_and_unique_ids(path):
     board = json.loads(path.read_text())
     ids = [p["id"] for p in board["panels"]]
     assert len(ids) == len(set(ids))
+    # the Run board's panels are bounded by the chosen session, the others by the time picker
+    bound = SESSION_SPAN if board["uid"] == "sensorhub-run" else "$timeFilter"
     for p in board["panels"]:
         for t in p.get("targets", []):
             assert t["datasource"]["uid"] == DS_UID and t["rawQuery"] is True
-            assert "$timeFilter" in t["query"] or "FROM (SELECT" in t["query"], t["query"]
+            assert bound in t["query"] or "FROM (SELECT" in t["query"], t["query"]
+            if board["uid"] == "sensorhub-run":
+                assert "$timeFilter" not in t["query"] and "$__interval" not in t["query"]
     names = [v["name"] for v in board["templating"]["list"]]
     assert "athlete" in names
     var = next(v for v in board["templating"]["list"] if v["name"] == "athlete")
     assert var["query"] == 'SHOW TAG VALUES FROM "session" WITH KEY = "athlete"'
+
+
+def test_run_board_opens_on_the_newest_session_whatever_the_time_picker_says():
+    board = json.loads((GRAFANA / "dashboards" / "run.json").read_text())
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert list(variables) == ["athlete", "session", "session_end"]  # dependency order
+    session, end = variables["session"], variables["session_end"]
+    assert session["query"] == (
+        'SELECT "start_ms" FROM "session" WHERE "athlete" =~ /^$athlete$/ '
+        "ORDER BY time DESC LIMIT 200"
+    )
+    assert end["query"] == (
+        'SELECT "end_ms" FROM "session" WHERE "athlete" =~ /^$athlete$/ AND "start_ms" = $session'
+    )
+    for v in (session, end):
+        assert v["type"] == "query" and v["datasource"]["uid"] == DS_UID
+        assert v["refresh"] == 1 and v["sort"] == 0  # reloaded on open, query order
+        assert not v["multi"] and not v["includeAll"]
+        assert v["current"] == {"text": "", "value": ""}  # nothing pinned: the first wins
+        validate(v, dashboard_schema(), "#/definitions/VariableModel")
+    assert end["hide"] == 2 and session.get("hide", 0) == 0 and session["label"]
+    (note,) = [p for p in board["panels"] if p["type"] == "text"]
+    content = note["options"]["content"]
+    assert "${session:date:" in content and "whatever the time picker says" in content
+    assert note["gridPos"]["y"] == 0  # above the charts
+    # a link from a session's row or value opens that session; any other opens the newest
+    boards = [json.loads(p.read_text()) for p in BOARD_FILES]
+    urls = [
+        lk["url"]
+        for b in boards
+        for p in b["panels"]
+        for lk in p.get("links", []) + p.get("fieldConfig", {}).get("defaults", {}).get("links", [])
+        if "/d/sensorhub-run/" in lk["url"]
+    ]
+    assert len(urls) >= 3
+    for u in urls:
+        if "${__value.time}" in u:
+            assert "var-session=${__value.time}" in u and "&time=${__value.time}" in u, u
+        else:
+            assert "var-session" not in u, u
+    assert sum("var-session" in u for u in urls) >= 3
 
 
 def test_board_uids_are_unique_and_linked():

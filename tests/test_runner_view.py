@@ -211,8 +211,8 @@ def test_weekly_table_by_hand():
     w = weekly(table, "America/New_York")
     # 2026-11-16 04:30 UTC is Sunday 15 Nov 23:30 in New York: still the week of 9 Nov
     assert list(w["week"]) == ["2026-11-02", "2026-11-09"]
-    assert list(w["runs"]) == [2, 2] and list(w["km"]) == [13.0, 18.0]
-    assert w["longest_km"].iloc[1] == 12.0 and w["prev30_longest_km"].iloc[1] == 8.0
+    assert list(w["runs"]) == [2, 2] and list(w["distance_m"]) == [13000.0, 18000.0]
+    assert w["longest_m"].iloc[1] == 12000.0 and w["prev30_longest_m"].iloc[1] == 8000.0
     assert w["longest_vs_prev30_pct"].iloc[1] == pytest.approx(150.0)
     assert list(w["pain_trend"]) == ["", "same"]  # 2.0 then mean(4, 1) = 2.5
 
@@ -282,3 +282,97 @@ def test_status_times_and_flush_when_another_process_ships(home, env):
     finally:
         journal.db.execute("DELETE FROM leases")
     assert res.exit_code == 0 and "another sensorhub process is shipping" in res.output
+
+
+# -- distance unit by config ([display] distance_unit) -------------------------------------------
+def miles_config(tmp_path: Path, unit: str = '"mi"', key: str = "distance_unit") -> Path:
+    path = tmp_path / "miles.toml"
+    path.write_text(CONFIG.read_text() + f"\n[display]\n{key} = {unit}\n")
+    return path
+
+
+def test_distance_unit_defaults_to_km_and_reads_miles(tmp_path):
+    assert load_config(CONFIG, home=tmp_path).display.distance_unit == "km"
+    assert load_config(miles_config(tmp_path), home=tmp_path).display.distance_unit == "mi"
+
+
+@pytest.mark.parametrize(
+    ("unit", "key", "expected"),
+    [
+        ('"furlong"', "distance_unit", "display.distance_unit = 'furlong': Input should be"),
+        ('"mi"', "distance", "unknown key 'display.distance'"),
+    ],
+)
+def test_bad_distance_unit_is_one_line(home, tmp_path, unit, key, expected):
+    bad = miles_config(tmp_path, unit, key)
+    res = CliRunner().invoke(app, ["--home", str(home), "--config", str(bad), "sessions"])
+    assert res.exit_code != 0 and expected in res.output, res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_sessions_week_status_and_report_in_miles(home, env, tmp_path):
+    cfg, journal = env
+    miles = miles_config(tmp_path)
+    base = ["--home", str(home), "--config", str(miles)]
+    fit = journal.find_session(session_of(journal, "fit"))
+    mi = fit.distance_m / 1609.344
+    pace = min_sec(fit.duration_s / mi)
+    res = CliRunner().invoke(app, [*base, "sessions", "--athlete", "ben"])
+    assert res.exit_code == 0, res.output
+    assert re.search(r"[┃│] +mi +[┃│]", res.output) and "pace /mi" in res.output
+    assert f"{mi:.2f}" in res.output and pace in res.output
+    assert f"{fit.distance_m / 1000:.2f}" not in res.output
+    # CSV keeps metres and seconds per km at full precision, whatever the display unit
+    csv = CliRunner().invoke(app, [*base, "sessions", "--csv"]).output.splitlines()
+    assert "distance_m" in csv[0].split(",") and "pace_s_per_km" in csv[0].split(",")
+    week = CliRunner().invoke(app, [*base, "week", "--athlete", "ben"])
+    assert week.exit_code == 0 and "longest mi" in week.output and "longest km" not in week.output
+    week_csv = CliRunner().invoke(app, [*base, "week", "--athlete", "ben", "--csv"]).output
+    assert "distance_m" in week_csv.splitlines()[0] and ",km," not in week_csv.splitlines()[0]
+    status = CliRunner().invoke(app, [*base, "status"])
+    # the newest session is the live one (no distance): its local start, no microseconds
+    assert re.search(r"last session  2026-11-20 07:00 EST, ben\n", status.output), status.output
+    assert "units         distance in mi, pace min:ss per mi" in status.output
+    html = session_report(load_config(miles, home=home), journal, fit.id)
+    assert f"{mi:.2f} mi" in html and f"{pace} /mi" in html
+    assert "min:ss per mi" in html and "<th>pace /mi</th>" in html and " km<" not in html
+    assert "<th>pace /mi</th>" in range_report(load_config(miles, home=home), journal, "ben")
+
+
+# -- what the screenshots showed -----------------------------------------------------------------
+def marker_x(svg: str) -> float:
+    """x of the dashed "this session" line of a chart, checked to lie inside its plot."""
+    frame = re.search(r'<rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)" fill="none"', svg)
+    line = re.search(r'<line x1="([\d.]+)"[^>]*stroke-dasharray="4 3"', svg)
+    assert line and "this session" in svg, "no session marker"
+    x = float(line[1])
+    assert float(frame[1]) <= x <= float(frame[1]) + float(frame[3])
+    return x
+
+
+@pytest.mark.parametrize("kind", ["fit", "imu", "ble"])
+def test_load_charts_mark_the_session(env, kind):
+    cfg, journal = env
+    html = session_report(cfg, journal, session_of(journal, kind))
+    xs = {
+        marker_x(svg_of(html, t))
+        for t in (
+            "Daily load and acute/chronic (AU)",
+            "Monotony (Foster)",
+            "CTL / ATL / TSB (AU/day)",
+        )
+    }
+    assert len(xs) == 1  # the same instant on the stacked charts
+
+
+def test_live_session_with_steps_shows_its_asymmetry_and_one_kind_label(env):
+    cfg, journal = env
+    row = journal.find_session(session_of(journal, "ble"))
+    assert "gct_ms_left" in row.summary
+    html = session_report(cfg, journal, row.id)
+    assert "<h2>Asymmetry</h2>" in html and "GCT left" in html and "Flight" in html
+    assert "live BLE · times in" in html and "· ble ·" not in html
+    fit = session_report(cfg, journal, session_of(journal, "fit"))
+    assert "FIT file · times in" in fit and "· fit ·" not in fit
+    # dates in tables never break across lines ("2026-11-" / "02")
+    assert "white-space:nowrap" in fit and 'class="text"' in fit

@@ -14,6 +14,7 @@ from ..delivery import Delivery
 from ..load import LOAD_COLUMNS
 from ..recompute import Recompute
 from ..recorder import Recorder
+from ..report.units import unit_of
 from ..store import StoreError
 from ..store.journal import AmbiguousSession
 from .app import (
@@ -30,8 +31,6 @@ from .app import (
 
 ATHLETE_HELP = "Only this athlete."
 CSV_HELP = "CSV instead of a table."
-#: distance unit of the listings (a config key `[display] distance = "km" | "mi"` is planned)
-DISTANCE_UNIT = "km"
 ACWR_LEGEND = (
     "rac = rolling coupled 7/28 d (Gabbett 2016), rau = uncoupled (chronic = days t-27..t-7), "
     "ewma = exponentially weighted 7/28 d (Williams 2017); ACWR describes load change, not "
@@ -161,7 +160,7 @@ def session_listing(table: pd.DataFrame, csv: bool) -> pd.DataFrame:
                 "partial": partial,
             }
         )
-    per_km = 1000.0 if DISTANCE_UNIT == "km" else 1609.344
+    unit = unit_of(cfg)  # [display] distance_unit: the table only, CSV stays in metres
     return pd.DataFrame(
         {
             "id": table["id"],
@@ -169,8 +168,8 @@ def session_listing(table: pd.DataFrame, csv: bool) -> pd.DataFrame:
             "start": [local_text(t, z)[:16] for t, z in zip(table["start"], zones, strict=True)],
             "sport": table["sport"],
             "time": dur.map(min_sec),
-            DISTANCE_UNIT: (dist / per_km).map(lambda v: _fixed(v, 2)),
-            f"pace /{DISTANCE_UNIT}": (pace_s * per_km / 1000).map(min_sec),
+            unit.name: unit.of(dist).map(lambda v: _fixed(v, 2)),
+            f"pace /{unit.name}": (pace_s * unit.metres / 1000).map(min_sec),
             "HR": col("hr_avg_bpm").map(lambda v: _fixed(v, 0)),
             "spm": col("cadence_spm").map(lambda v: _fixed(v, 0)),
             "GCT ms": col("gct_ms").map(lambda v: _fixed(v, 0)),
@@ -293,11 +292,13 @@ def week(
     last: Annotated[int, typer.Option(help="Show the last N weeks (0: all).", min=0)] = 12,
 ) -> None:
     """Per week (Monday start, the athlete's zone): runs, distance, time, load, the longest run
-    against the longest of the 30 days before, and the pain trend."""
+    against the longest of the 30 days before, and the pain trend (distances in
+    ``[display] distance_unit``; --csv in metres)."""
     from ..report.data import weekly
 
     athlete = known_athlete(athlete)
     cfg, journal = state.config(), state.journal()
+    unit = unit_of(cfg)
     athletes = [athlete] if athlete else journal.athletes()
     if not athletes:
         out.print("no sessions yet: sensorhub ingest PATH")
@@ -312,11 +313,13 @@ def week(
             {
                 "week (Mon)": weeks["week"],
                 "runs": weeks["runs"],
-                "km": weeks["km"].map(lambda v: _fixed(v, 1)),
+                unit.name: unit.of(weeks["distance_m"]).map(lambda v: _fixed(v, 1)),
                 "time": (weeks["hours"] * 3600).map(min_sec),
                 "load": weeks["load"].map(lambda v: _fixed(v, 0)),
-                "longest km": weeks["longest_km"].map(lambda v: _fixed(v, 1)),
-                "longest 30 d before": weeks["prev30_longest_km"].map(lambda v: _fixed(v, 1)),
+                f"longest {unit.name}": unit.of(weeks["longest_m"]).map(lambda v: _fixed(v, 1)),
+                "longest 30 d before": unit.of(weeks["prev30_longest_m"]).map(
+                    lambda v: _fixed(v, 1)
+                ),
                 "vs before %": weeks["longest_vs_prev30_pct"].map(lambda v: _fixed(v, 0)),
                 "pain mean": weeks["pain_mean"].map(lambda v: _fixed(v, 1)),
                 "pain max": weeks["pain_max"].map(lambda v: _fixed(v, 1)),
@@ -370,7 +373,9 @@ def flush(
     cfg = state.config()
     if not cfg.influx.enabled:
         fail("InfluxDB not configured (SENSORHUB_INFLUX_URL or [influx] url)", 2)
-    report = Delivery(cfg, state.journal()).ship(parked=parked)
+    # a shared PostgreSQL journal: recomputes are the workers' (under the athlete's job lock)
+    shared = (cfg.journal.url or "").lower().startswith(("postgresql:", "postgres:"))
+    report = Delivery(cfg, state.journal(finish_pending=not shared)).ship(parked=parked)
     if report.influx is not None and report.influx.skipped:
         out.print("InfluxDB: another sensorhub process is shipping the outbox; nothing sent.")
         return
@@ -395,6 +400,11 @@ def status() -> None:
     out.print(f"InfluxDB      {influx_target(cfg)}")
     out.print(f"sources       {n_src} ({n_partial} partial)")
     out.print(f"sessions      {journal.session_count()} for {len(journal.athletes())} athlete(s)")
+    last = _last_session_text(cfg, journal)
+    if last:
+        out.print(f"last session  {last}")
+    unit = unit_of(cfg).name
+    out.print(f"units         distance in {unit}, pace min:ss per {unit} ([display] distance_unit)")
     oldest = f", oldest {utc_text(ob['oldest'])}" if ob["oldest"] else ""
     out.print(f"outbox        {ob['batches']} batches, {ob['points']} points waiting{oldest}")
     if ob.get("parked"):
@@ -410,6 +420,19 @@ def status() -> None:
         out.print(f"next attempt  {utc_text(ob['next_attempt_at'])}")
     if ob["last_error"]:
         out.print(f"last error    {ob['last_error']}")
+
+
+def _last_session_text(cfg, journal) -> str:
+    """The newest session as ``2026-11-15 08:43 EST, ben, 10.02 km`` (local time, display
+    unit); "" without sessions."""
+    table = journal.session_table(None)
+    if table.empty:
+        return ""
+    r = table.sort_values("start").iloc[-1]
+    unit = unit_of(cfg)
+    dist = pd.to_numeric(pd.Series([r.get("distance_m")]), errors="coerce").iloc[0]
+    far = f", {_fixed(unit.of(dist), 2)} {unit.name}" if pd.notna(dist) else ""
+    return f"{local_text(r['start'], cfg.athlete(r['athlete']).tz)}, {r['athlete']}{far}"
 
 
 @app.command()

@@ -11,6 +11,7 @@ bumble's own ``controllers`` app links hosts.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,10 @@ _BODY_TO_POD = {
     "gyr_v_dps": "gyr_z_dps",
 }
 _GYRO = ("gyr_x_dps", "gyr_y_dps", "gyr_z_dps")
+#: how far ahead of ``Rig.run`` the sensors' common start lies: long enough for every replay
+#: coroutine to be waiting for its first sample when it is due
+START_LEAD_S = 0.05
+FRAME_S = 0.18  # s of samples per emulated PMD frame
 
 
 def fit_samples(path: str | Path) -> pd.DataFrame:
@@ -69,6 +74,7 @@ def imu_samples(path_or_frame: str | Path | pd.DataFrame, gyro: bool = False) ->
         if isinstance(path_or_frame, pd.DataFrame)
         else read_recording(path_or_frame).frame
     )
+    start = df.attrs.get("start_utc")
     df = _pod_axes(df)
     missing = {"t_s", "acc_x_g", "acc_y_g", "acc_z_g"} - set(df.columns)
     if missing:
@@ -76,7 +82,10 @@ def imu_samples(path_or_frame: str | Path | pd.DataFrame, gyro: bool = False) ->
     cols = ["t_s", "acc_x_g", "acc_y_g", "acc_z_g"]
     if gyro and set(_GYRO) <= set(df.columns):
         cols += list(_GYRO)
-    return df[cols].dropna().reset_index(drop=True)
+    out = df[cols].dropna().reset_index(drop=True)
+    # the recording's absolute start (UTC), when it has one: Rig.run lines pods up by it
+    out.attrs["start_utc"] = start if start is not None and not pd.isna(start) else None
+    return out
 
 
 def _pod_axes(df: pd.DataFrame) -> pd.DataFrame:
@@ -88,6 +97,31 @@ def _pod_axes(df: pd.DataFrame) -> pd.DataFrame:
         if ml in df:
             df[ml] = -df[ml]
     return df.rename(columns=_BODY_TO_POD)
+
+
+def on_one_clock(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Sample frames whose recordings carry an absolute start (``attrs["start_utc"]``, from
+    :func:`imu_samples`) with ``t_s`` moved onto the earliest start: two pods of one
+    session (e.g. fixtures/imu/shank_right_200hz.csv starts 250 ms after the left) replay as
+    they were recorded, as a file ingest aligns them. Frames without a start are unchanged."""
+    starts = [f.attrs.get("start_utc") for f in frames]
+    known = [pd.Timestamp(t) for t in starts if t is not None]
+    if len(known) < 2:
+        return frames
+    first = min(known)
+    out = []
+    for f, t in zip(frames, starts, strict=True):
+        shift = (pd.Timestamp(t) - first).total_seconds() if t is not None else 0.0
+        out.append(f.assign(t_s=f["t_s"] + shift) if shift else f)
+    return out
+
+
+def frame_samples(rate_hz: float) -> int:
+    """Samples per PMD notification: :data:`FRAME_S` of samples, at least 10 (36 at 200 Hz,
+    at most 189 bytes delta-coded: inside the 244-byte payload of the 247-byte MTU the
+    collector asks for). Fuller frames mean fewer notifications, so a sped-up replay of two
+    200 Hz pods keeps to its schedule on a busy machine instead of falling seconds behind."""
+    return max(10, int(round(rate_hz * FRAME_S)))
 
 
 def sample_rate(samples: pd.DataFrame) -> int:
@@ -117,6 +151,7 @@ class Rig:
 
     def pod(self, name: str, address: str, samples: pd.DataFrame, **kw: Any) -> PolarImuPod:
         kw.setdefault("sample_rate_hz", sample_rate(samples))
+        kw.setdefault("samples_per_frame", frame_samples(kw["sample_rate_hz"]))
         return self._add(
             PolarImuPod(local_device(self.link, name, address), self.speedup, **kw), samples
         )
@@ -142,8 +177,21 @@ class Rig:
         await asyncio.wait_for(wait(), timeout_s)
 
     async def run(self) -> list[int]:
-        """Replay all sensors concurrently; returns the notifications each sent."""
-        return list(await asyncio.gather(*(s.run(replay(df)) for s, df in self.sensors)))
+        """Replay all sensors concurrently on one timeline; returns the notifications each
+        sent.
+
+        Every sensor gets the same monotonic start (``t_s = 0``), a moment just ahead: were
+        each to take its own start as its coroutine first runs, the second pod would start
+        after the first had worked through its first samples, and under ``speedup`` N that
+        head start would reach the collector's replay clock N times over — the two pods'
+        timelines (and step time, flight time across pods) apart by N × that gap.
+        """
+        start = time.monotonic() + START_LEAD_S
+        frames = on_one_clock([df for _, df in self.sensors])
+        runs = (
+            s.run(replay(df), start=start) for (s, _), df in zip(self.sensors, frames, strict=True)
+        )
+        return list(await asyncio.gather(*runs))
 
     def central(self, address: str = "F0:F1:F2:F3:F4:F5") -> BumbleTransport:
         """A collector-side bumble transport on the same link (same process)."""

@@ -23,6 +23,7 @@ from ..store import Journal
 from . import plans as rtr
 from . import sections as sec
 from .data import recording, weekly
+from .units import unit_of
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#222;background:#fafafa}
@@ -31,7 +32,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:26px 0 8px;border-bott
 svg{display:block;margin:8px 0;border:1px solid #ddd;background:#fff}
 svg .title{font:600 13px system-ui,sans-serif;fill:#222}svg .tick{font:11px system-ui,sans-serif;fill:#555}
 table{border-collapse:collapse;font-size:12.5px;background:#fff}
-th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#eef3f8}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}th{background:#eef3f8}
+td.text,th.text{text-align:left;white-space:normal}
 td:first-child,th:first-child{text-align:left}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{background:#fff;border:1px solid #ddd;padding:8px 14px;min-width:120px}
 .card b{display:block;font-size:20px}.open{color:#c62828;font-weight:600}
@@ -48,10 +50,12 @@ def session_report(cfg: Config, journal: Journal, session_id: str) -> str:
     src = journal.source(row.source_id) if row.source_id is not None else None
     src = dict(src) if src else None
     rec = recording(src, row)
+    unit = unit_of(cfg)
     parts = [
         f'<p class="note">session {escape(row.id)} · {KIND_LABEL[rec.kind]}'
-        f"{' · ' + escape(src['kind']) if src else ''} · times in {escape(tz)}</p>",
-        sec.session_cards(row, rec.kind),
+        f"{' · ' + escape(src['kind']) if src and src['kind'] not in ('fit', 'ble') else ''}"
+        f" · times in {escape(tz)}</p>",
+        sec.session_cards(row, rec.kind, unit),
     ]
     if row.summary.get("load_status"):
         parts.append(
@@ -59,16 +63,17 @@ def session_report(cfg: Config, journal: Journal, session_id: str) -> str:
             f"series method ({escape(row.load_method or '-')}).</p>"
         )
     parts.append("<h2>The session</h2>" + f'<p class="note">{escape(rec.note)}</p>')
-    if rec.kind == "imu":
+    if rec.kind == "imu" or "gct_ms_left" in row.summary:  # live sessions with two pods too
         parts += sec.imu_sections(rec, row.summary, tz)
     if rec.run is not None:
-        parts += sec.run_charts(rec.run, tz)
-        parts.append(sec.laps_table(rec.laps, tz))
+        parts += sec.run_charts(rec.run, tz, unit)
+        parts.append(sec.laps_table(rec.laps, tz, unit))
         parts.append(sec.hr_zone_table(rec.run, athlete.hr_max))
-        parts.append(sec.route(rec.run))
+        parts.append(sec.route(rec.run, unit))
     lo, hi = row.start - pd.Timedelta(days=42), row.start + pd.Timedelta(days=7)
     parts.append(
-        "<h2>Load around this session</h2>" + sec.load_charts(journal, row.athlete, lo, hi, tz)
+        "<h2>Load around this session</h2>"
+        + sec.load_charts(journal, row.athlete, lo, hi, tz, marker=row.start)
     )
     parts.append(sec.alerts_section(journal, row.athlete, lo, hi, tz))
     title = f"{row.athlete} · {row.sport} · {sec.local(row.start, tz)} ({tz})"
@@ -92,15 +97,16 @@ def range_report(
     in_range = table[(table["start"] >= t0) & (table["start"] < t1)]
     kinds = {int(r["id"]): r["kind"] for r in _sources(journal, in_range)}
     span = rtr.focus(journal, athlete, t0, t1, tz)
+    unit = unit_of(cfg)
     parts = [
         f'<p class="note">Times and calendar days in {escape(tz)}.</p>',
-        "<h2>Weekly volume</h2>" + sec.weekly_table(_weeks_in(table, tz, t0, t1)),
+        "<h2>Weekly volume</h2>" + sec.weekly_table(_weeks_in(table, tz, t0, t1), unit),
         "<h2>Training load</h2>" + sec.load_charts(journal, athlete, t0, t1, tz),
         "<h2>Asymmetry trend</h2>" + sec.asymmetry_chart(in_range, tz),
         "<h2>Pain and RPE</h2>" + sec.pain_rpe_chart(in_range, tz),
         rtr.return_to_run(journal, athlete, t0, t1, tz, span),
         rtr.readiness_section(journal, athlete, t0, t1, tz, span),
-        "<h2>Sessions</h2>" + sec.sessions_table(in_range, kinds, tz),
+        "<h2>Sessions</h2>" + sec.sessions_table(in_range, kinds, tz, unit),
         sec.alerts_section(journal, athlete, t0, t1, tz),
     ]
     last = (t1 - pd.Timedelta(days=1)).strftime("%Y-%m-%d")

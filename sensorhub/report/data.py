@@ -181,10 +181,11 @@ def hr_zones(hr: pd.Series, hr_max: float) -> pd.DataFrame:
 
 def weekly(table: pd.DataFrame, tz: str) -> pd.DataFrame:
     """Per calendar week (Monday start, the athlete's zone ``tz``) from a
-    :meth:`Journal.session_table`: runs, km, hours and longest run of running sessions, the
-    load of all sessions, the longest run of the :data:`LONGEST_LOOKBACK_DAYS` days before the
-    week (km), mean and max pain, and the pain trend against the previous week with pain."""
-    cols = ["week", "runs", "km", "hours", "load", "longest_km", "prev30_longest_km"]
+    :meth:`Journal.session_table`: runs, distance (m), hours and longest run (m) of running
+    sessions, the load of all sessions, the longest run of the :data:`LONGEST_LOOKBACK_DAYS`
+    days before the week (m), mean and max pain, and the pain trend against the previous week
+    with pain. Metres at full precision: the display unit is chosen by the caller."""
+    cols = ["week", "runs", "distance_m", "hours", "load", "longest_m", "prev30_longest_m"]
     cols += ["longest_vs_prev30_pct", "pain_mean", "pain_max", "pain_trend"]
     if table.empty:
         return pd.DataFrame(columns=cols)
@@ -193,19 +194,19 @@ def weekly(table: pd.DataFrame, tz: str) -> pd.DataFrame:
     t["week"] = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date
     t["local"] = local
     run = t["sport"] == "running"
-    t["km"] = pd.to_numeric(t["distance_m"], errors="coerce").where(run) / 1000
+    t["run_m"] = pd.to_numeric(t["distance_m"], errors="coerce").where(run)
     t["hours"] = pd.to_numeric(t["duration_s"], errors="coerce").where(run) / 3600
     t["is_run"] = run.astype(int)
     weeks = pd.date_range(min(t["week"]), max(t["week"]), freq="7D").date
     g = t.groupby("week")
     out = pd.DataFrame(index=pd.Index(weeks, name="week"))
     out["runs"] = g["is_run"].sum()
-    out["km"] = g["km"].sum(min_count=1)
+    out["distance_m"] = g["run_m"].sum(min_count=1)
     out["hours"] = g["hours"].sum(min_count=1)
     out["load"] = g["load"].sum(min_count=1)
-    out["longest_km"] = g["km"].max()
-    out["prev30_longest_km"] = [_longest_before(t, w) for w in out.index]
-    out["longest_vs_prev30_pct"] = out["longest_km"] / out["prev30_longest_km"] * 100
+    out["longest_m"] = g["run_m"].max()
+    out["prev30_longest_m"] = [_longest_before(t, w) for w in out.index]
+    out["longest_vs_prev30_pct"] = out["longest_m"] / out["prev30_longest_m"] * 100
     out["pain_mean"] = g["pain"].mean() if "pain" in t else np.nan
     out["pain_max"] = g["pain"].max() if "pain" in t else np.nan
     out["runs"] = out["runs"].fillna(0).astype(int)
@@ -220,7 +221,7 @@ def _longest_before(t: pd.DataFrame, week) -> float:
     prior = t[
         (t["local"] < start) & (t["local"] >= start - pd.Timedelta(days=LONGEST_LOOKBACK_DAYS))
     ]
-    v = prior["km"].max()
+    v = prior["run_m"].max()
     return float(v) if pd.notna(v) else np.nan
 
 

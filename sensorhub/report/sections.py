@@ -13,13 +13,14 @@ import pandas as pd
 from ..store import Journal
 from .data import HR_ZONES, LONGEST_LOOKBACK_DAYS, Recording, hr_zones
 from .svg import Chart, min_sec, no_minus_zero, route_svg
+from .units import KM, DistanceUnit
 
-PACE_STEPS = (5, 10, 15, 20, 30, 60, 120, 300, 600)  # s/km between pace ticks
+PACE_STEPS = (5, 10, 15, 20, 30, 60, 120, 300, 600)  # s per km or mile between pace ticks
 
 ACWR_BAND = (0.8, 1.3, "#2ca02c")
 BALANCE_BAND = (48.0, 52.0, "#2ca02c")
 RUN_PLOTS = [
-    ("speed_mps", "Pace", "min:ss per km"),
+    ("speed_mps", "Pace", "min:ss per {unit}"),
     ("hr_bpm", "Heart rate", "bpm"),
     ("cadence_spm", "Cadence", "steps/min"),
     ("gct_ms", "Ground contact time", "ms"),
@@ -56,10 +57,10 @@ def num(v, div: float = 1.0, unit: str = "", digits: int = 0) -> str:
     return no_minus_zero(f"{f / div:.{digits}f}") + (f" {unit}" if unit else "")
 
 
-def pace(seconds_per_km) -> str:
-    """Pace in min:ss per km; "-" when missing."""
+def pace(seconds_per_unit) -> str:
+    """Pace (seconds per km or mile) as min:ss; "-" when missing."""
     try:
-        return min_sec(float(seconds_per_km))
+        return min_sec(float(seconds_per_unit))
     except (TypeError, ValueError):
         return "-"
 
@@ -69,15 +70,15 @@ def cards(items: list[tuple[str, str]]) -> str:
     return f'<div class="cards">{body}</div>'
 
 
-def session_cards(row, kind: str) -> str:
+def session_cards(row, kind: str, unit: DistanceUnit = KM) -> str:
     s = row.summary
     speed = s.get("speed_avg_mps")
     if (speed is None or not speed) and row.distance_m and row.duration_s:
         speed = row.distance_m / row.duration_s
     items = [
         ("Duration", min_sec(row.duration_s) if row.duration_s else "-"),
-        ("Distance", num(row.distance_m, 1000, "km", 2)),
-        ("Pace", pace(1000 / speed) + " /km" if speed else "-"),
+        ("Distance", num(row.distance_m, unit.metres, unit.name, 2)),
+        ("Pace", pace(unit.pace_s(speed)) + f" /{unit.name}" if speed else "-"),
         ("Load", f"{num(row.load)} ({row.load_method or '-'})"),
         ("HR avg", num(s.get("hr_avg_bpm"), unit="bpm")),
         ("Cadence", num(s.get("cadence_spm"), unit="steps/min")),
@@ -92,15 +93,16 @@ def session_cards(row, kind: str) -> str:
 
 
 # -- one session -------------------------------------------------------------------------------
-def run_charts(run: pd.DataFrame, tz: str) -> list[str]:
+def run_charts(run: pd.DataFrame, tz: str, unit: DistanceUnit = KM) -> list[str]:
     out = []
-    for col, title, unit in RUN_PLOTS:
+    for col, title, y_unit in RUN_PLOTS:
         if col not in run or not run[col].notna().any():
             continue
         y = pd.to_numeric(run[col], errors="coerce").astype(float)
-        chart = Chart(title, unit, height=170, tz=tz)
+        chart = Chart(title, y_unit.format(unit=unit.name), height=170, tz=tz)
         if col == "speed_mps":
-            y = (1000.0 / y.where(y > 0.5)).rolling(6, min_periods=1).median()
+            # below 0.5 m/s is standing, not a pace; a 6-record median calms GPS jitter
+            y = unit.pace_s(y.where(y > 0.5)).rolling(6, min_periods=1).median()
             chart.invert, chart.y_fmt, chart.y_steps = True, min_sec, PACE_STEPS
             chart.title = "Pace (faster is up)"
         if col == "gct_balance_left_pct":
@@ -109,19 +111,21 @@ def run_charts(run: pd.DataFrame, tz: str) -> list[str]:
     return out
 
 
-def laps_table(laps: pd.DataFrame | None, tz: str) -> str:
+def laps_table(laps: pd.DataFrame | None, tz: str, unit: DistanceUnit = KM) -> str:
     if laps is None or laps.empty:
         return '<p class="note">No laps recorded in the file.</p>'
     rows = "".join(
         f"<tr><td>{i}</td><td>{local(r['start'], tz, '%H:%M:%S')}</td>"
-        f"<td>{min_sec(r['duration_s'])}</td><td>{num(r['distance_m'], 1000, digits=2)}</td>"
-        f"<td>{pace(r['pace_s_per_km'])}</td><td>{num(r['hr_avg_bpm'])}</td>"
+        f"<td>{min_sec(r['duration_s'])}</td>"
+        f"<td>{num(r['distance_m'], unit.metres, digits=2)}</td>"
+        f"<td>{pace(r['pace_s_per_km'] * unit.metres / 1000)}</td><td>{num(r['hr_avg_bpm'])}</td>"
         f"<td>{num(r['hr_max_bpm'])}</td><td>{num(r['cadence_spm'])}</td>"
         f"<td>{num(r['gct_balance_left_pct'], digits=1)}</td></tr>"
         for i, r in enumerate(laps.to_dict("records"), start=1)
     )
     head = (
-        "<tr><th>lap</th><th>start</th><th>time</th><th>km</th><th>pace /km</th>"
+        f"<tr><th>lap</th><th>start</th><th>time</th><th>{unit.name}</th>"
+        f"<th>pace /{unit.name}</th>"
         "<th>HR avg</th><th>HR max</th><th>cadence</th><th>GCT bal. %L</th></tr>"
     )
     return f"<h2>Laps</h2><table>{head}{rows}</table>"
@@ -153,10 +157,10 @@ def hr_zone_table(run: pd.DataFrame, hr_max: float | None) -> str:
     return f'<h2>Heart-rate zones</h2><p class="note">{escape(note)}</p><table>{head}{rows}</table>'
 
 
-def route(run: pd.DataFrame) -> str:
+def route(run: pd.DataFrame, unit: DistanceUnit = KM) -> str:
     if "lat_deg" not in run or "lon_deg" not in run:
         return ""
-    svg = route_svg(run["lat_deg"].to_numpy(float), run["lon_deg"].to_numpy(float))
+    svg = route_svg(run["lat_deg"].to_numpy(float), run["lon_deg"].to_numpy(float), unit=unit)
     return f"<h2>Route</h2>{svg}" if svg else ""
 
 
@@ -169,6 +173,7 @@ def imu_sections(rec: Recording, summary: dict, tz: str) -> list[str]:
         ("GCT SI", num(summary.get("gct_si_pct"), unit="%", digits=1)),
         ("GCT balance", num(summary.get("gct_balance_left_pct"), unit="% L", digits=1)),
         ("Step time", num(summary.get("step_time_ms"), unit="ms")),
+        ("Flight", num(summary.get("flight_ms"), unit="ms")),
         ("Step time SI", num(summary.get("step_time_si_pct"), unit="%", digits=1)),
         ("Flight SI", num(summary.get("flight_si_pct"), unit="%", digits=1)),
     ]
@@ -198,7 +203,16 @@ def imu_sections(rec: Recording, summary: dict, tz: str) -> list[str]:
 
 
 # -- load ------------------------------------------------------------------------------------
-def load_charts(journal: Journal, athlete: str, t0: pd.Timestamp, t1: pd.Timestamp, tz: str) -> str:
+def load_charts(
+    journal: Journal,
+    athlete: str,
+    t0: pd.Timestamp,
+    t1: pd.Timestamp,
+    tz: str,
+    marker: pd.Timestamp | None = None,
+) -> str:
+    """Daily load, ACWR, monotony and CTL/ATL/TSB from ``t0`` to ``t1``; ``marker``: a
+    session's start, drawn as a dashed line on each chart ("this session")."""
     daily = journal.daily_load(athlete)
     if daily.empty:
         return '<p class="note">No daily load yet.</p>'
@@ -209,6 +223,8 @@ def load_charts(journal: Journal, athlete: str, t0: pd.Timestamp, t1: pd.Timesta
     if d.empty:
         return '<p class="note">No daily load in this period.</p>'
     span = (x[0] - pd.Timedelta(hours=12), x[-1] + pd.Timedelta(hours=12))
+    if marker is not None:  # the session's own moment stays on the charts
+        span = (span[0], max(span[1], marker.tz_convert(tz) + pd.Timedelta(hours=2)))
     status = ""
     if "acwr_status" in d and d["acwr_rac"].isna().all():
         last = d["acwr_status"].dropna()
@@ -229,6 +245,9 @@ def load_charts(journal: Journal, athlete: str, t0: pd.Timestamp, t1: pd.Timesta
     pmc = Chart("CTL / ATL / TSB", "AU/day", tz=tz, x_range=span)
     for col in ("ctl", "atl", "tsb"):
         pmc.add(col.upper(), x, d[col])
+    if marker is not None:
+        for chart in (load, acwr, mono, pmc):
+            chart.markers.append((marker, "this session"))
     return (
         load.svg()
         + acwr.svg()
@@ -257,7 +276,9 @@ def pain_rpe_chart(table: pd.DataFrame, tz: str) -> str:
     return chart.svg()
 
 
-def sessions_table(table: pd.DataFrame, kinds: dict[int, str], tz: str) -> str:
+def sessions_table(
+    table: pd.DataFrame, kinds: dict[int, str], tz: str, unit: DistanceUnit = KM
+) -> str:
     def g(r: dict, k: str):
         return r.get(k)
 
@@ -265,8 +286,8 @@ def sessions_table(table: pd.DataFrame, kinds: dict[int, str], tz: str) -> str:
         f"<tr><td>{local(r['start'], tz)}</td><td>{escape(r['id'])}</td>"
         f"<td>{escape(str(r['sport']))}</td><td>{escape(kinds.get(r['source_id'], ''))}</td>"
         f"<td>{min_sec(r['duration_s']) if pd.notna(r['duration_s']) else '-'}</td>"
-        f"<td>{num(r['distance_m'], 1000, digits=2)}</td>"
-        f"<td>{pace(_pace(r))}</td><td>{num(g(r, 'hr_avg_bpm'))}</td>"
+        f"<td>{num(r['distance_m'], unit.metres, digits=2)}</td>"
+        f"<td>{pace(_pace(r, unit))}</td><td>{num(g(r, 'hr_avg_bpm'))}</td>"
         f"<td>{num(r['load'])} {escape(str(r['load_method'] or ''))}</td>"
         f"<td>{num(r['rpe'], digits=1)}</td><td>{num(r['pain'], digits=1)}</td>"
         f"<td>{num(g(r, 'gct_balance_left_pct'), digits=1)}</td></tr>"
@@ -274,36 +295,38 @@ def sessions_table(table: pd.DataFrame, kinds: dict[int, str], tz: str) -> str:
     )
     head = (
         f"<tr><th>start ({escape(tz)})</th><th>id</th><th>sport</th><th>kind</th><th>time</th>"
-        "<th>km</th><th>pace /km</th><th>HR avg</th><th>load</th><th>RPE</th><th>pain</th>"
+        f"<th>{unit.name}</th><th>pace /{unit.name}</th><th>HR avg</th><th>load</th>"
+        "<th>RPE</th><th>pain</th>"
         "<th>GCT bal. %L</th></tr>"
     )
     return f"<table>{head}{rows}</table>"
 
 
-def _pace(r: dict) -> float:
+def _pace(r: dict, unit: DistanceUnit) -> float:
     d, t = r.get("distance_m"), r.get("duration_s")
     try:
-        return float(t) / (float(d) / 1000) if d and t and float(d) > 0 else np.nan
+        return float(t) / unit.of(float(d)) if d and t and float(d) > 0 else np.nan
     except (TypeError, ValueError):
         return np.nan
 
 
-def weekly_table(weeks: pd.DataFrame) -> str:
+def weekly_table(weeks: pd.DataFrame, unit: DistanceUnit = KM) -> str:
     if weeks.empty:
         return '<p class="note">No sessions.</p>'
     rows = "".join(
-        f"<tr><td>{r['week']}</td><td>{r['runs']}</td><td>{num(r['km'], digits=1)}</td>"
+        f"<tr><td>{r['week']}</td><td>{r['runs']}</td>"
+        f"<td>{num(r['distance_m'], unit.metres, digits=1)}</td>"
         f"<td>{min_sec(r['hours'] * 3600) if pd.notna(r['hours']) else '-'}</td>"
-        f"<td>{num(r['load'])}</td><td>{num(r['longest_km'], digits=1)}</td>"
-        f"<td>{num(r['prev30_longest_km'], digits=1)}</td>"
+        f"<td>{num(r['load'])}</td><td>{num(r['longest_m'], unit.metres, digits=1)}</td>"
+        f"<td>{num(r['prev30_longest_m'], unit.metres, digits=1)}</td>"
         f"<td>{num(r['longest_vs_prev30_pct'], unit='%')}</td>"
         f"<td>{num(r['pain_mean'], digits=1)}</td><td>{num(r['pain_max'], digits=1)}</td>"
         f"<td>{escape(r['pain_trend'] or '-')}</td></tr>"
         for r in weeks.to_dict("records")
     )
     head = (
-        "<tr><th>week (Mon)</th><th>runs</th><th>km</th><th>time</th><th>load</th>"
-        f"<th>longest km</th><th>longest, {LONGEST_LOOKBACK_DAYS} d before</th>"
+        f"<tr><th>week (Mon)</th><th>runs</th><th>{unit.name}</th><th>time</th><th>load</th>"
+        f"<th>longest {unit.name}</th><th>longest, {LONGEST_LOOKBACK_DAYS} d before</th>"
         "<th>longest vs before</th><th>pain mean</th><th>pain max</th><th>pain trend</th></tr>"
     )
     return f"<table>{head}{rows}</table>"
@@ -320,7 +343,7 @@ def alerts_section(
         return '<h2>Alerts</h2><p class="note">No alerts in this period.</p>'
     rows = "".join(
         f"<tr><td>{local(r['opened_at'], tz)}</td><td>{escape(r['rule'])}</td>"
-        f'<td>{escape(r["severity"])}</td><td style="text-align:left">{escape(r["message"])}</td>'
+        f'<td>{escape(r["severity"])}</td><td class="text">{escape(r["message"])}</td>'
         + (
             f"<td>{local(r['cleared_at'], tz, '%Y-%m-%d')}</td>"
             if isinstance(r["cleared_at"], str) and r["cleared_at"]
@@ -330,7 +353,8 @@ def alerts_section(
         for r in df.to_dict("records")
     )
     head = (
-        f"<tr><th>opened ({escape(tz)})</th><th>rule</th><th>severity</th><th>message</th>"
+        f"<tr><th>opened ({escape(tz)})</th><th>rule</th><th>severity</th>"
+        '<th class="text">message</th>'
         "<th>cleared</th></tr>"
     )
     return f"<h2>Alerts</h2><table>{head}{rows}</table>"

@@ -60,6 +60,7 @@ class Chart:
     x_range: tuple | None = None  # (x0, x1) datetimes or numbers: align stacked charts
     empty: str = "no data"  # what an empty chart says
     y_steps: tuple[float, ...] | None = None  # tick steps to choose from (e.g. seconds)
+    markers: list[tuple] = field(default_factory=list)  # (x, label): a dashed vertical line
 
     def add(self, label: str, x, y, kind: str = "line", color: str = "") -> Chart:
         y = np.asarray(pd.to_numeric(pd.Series(np.asarray(y)), errors="coerce"), dtype=float)
@@ -111,6 +112,7 @@ class Chart:
             self._grid(left, top, w, h, ticks, py),
             self._x_axis(left, top, w, h, x0, x1),
             f'<g clip-path="url(#{clip})">{"".join(inner)}</g>',
+            self._markers(px, top, h, left, w),
             self._legend(left, 34),
         ]
         return self._frame("".join(parts))
@@ -178,6 +180,22 @@ class Chart:
             out.append(
                 f'<text x="{left + w}" y="{top + h + 30}" text-anchor="end" class="tick">'
                 f"{escape(self.x_unit)}</text>"
+            )
+        return "".join(out)
+
+    def _markers(self, px, top: int, h: int, left: int, w: int) -> str:
+        """Dashed vertical lines at ``markers`` inside the plot, labelled at the top."""
+        out = []
+        for x, label in self.markers:
+            xp = float(px(_num(_as_x(x, self._is_time())))[0])
+            if not left <= xp <= left + w:
+                continue
+            anchor = "end" if left + w - xp < 90 else "start"
+            dx = -4 if anchor == "end" else 4
+            out.append(
+                f'<line x1="{xp:.1f}" x2="{xp:.1f}" y1="{top}" y2="{top + h}" stroke="#222" '
+                f'stroke-dasharray="4 3" stroke-width="1.2"/><text x="{xp + dx:.1f}" '
+                f'y="{top + 12}" text-anchor="{anchor}" class="tick">{escape(label)}</text>'
             )
         return "".join(out)
 
@@ -325,8 +343,12 @@ def _num(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
-def route_svg(lat: np.ndarray, lon: np.ndarray, width: int = 520, height: int = 360) -> str:
-    """The track as an inline SVG polyline (equirectangular, north up; no map tiles)."""
+def route_svg(
+    lat: np.ndarray, lon: np.ndarray, width: int = 520, height: int = 360, unit=None
+) -> str:
+    """The track as an inline SVG polyline (equirectangular, north up; no map tiles), with a
+    scale bar in ``unit`` (a :class:`~.units.DistanceUnit`; km when None)."""
+    unit_m, unit_name = (unit.metres, unit.name) if unit is not None else (1000.0, "km")
     lat, lon = np.asarray(lat, float), np.asarray(lon, float)
     ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
     lat, lon = lat[ok], lon[ok]
@@ -340,9 +362,9 @@ def route_svg(lat: np.ndarray, lon: np.ndarray, width: int = 520, height: int = 
         (width - 2 * pad) / (float(x.max()) or span), (height - 2 * pad) / (float(y.max()) or span)
     )
     px, py = pad + x * scale, pad + y * scale
-    km = (width - 2 * pad) / scale * 111.32  # km across the drawing width
-    bar_km = nice_ticks(0, km / 4, 2)[1] if km > 0 else 0
-    bar_px = bar_km / km * (width - 2 * pad) if km else 0
+    across = (width - 2 * pad) / scale * 111_320.0 / unit_m  # units across the drawing width
+    bar = nice_ticks(0, across / 4, 2)[1] if across > 0 else 0
+    bar_px = bar / across * (width - 2 * pad) if across else 0
     pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -354,7 +376,7 @@ def route_svg(lat: np.ndarray, lon: np.ndarray, width: int = 520, height: int = 
         f'<circle cx="{px[-1]:.1f}" cy="{py[-1]:.1f}" r="5" fill="#222"/>'
         f'<line x1="{pad}" x2="{pad + bar_px:.1f}" y1="{height - 10}" y2="{height - 10}" '
         f'stroke="#222" stroke-width="2"/><text x="{pad}" y="{height - 14}" class="tick">'
-        f"{bar_km:g} km</text>"
+        f"{bar:g} {unit_name}</text>"
         f'<text x="{width - pad}" y="{height - 10}" text-anchor="end" class="tick">'
         f"green: start, black: finish, north up</text></svg>"
     )

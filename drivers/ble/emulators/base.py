@@ -152,12 +152,15 @@ class EmulatedSensor:
     async def sleep_until_due(self, start: float, t_s: float) -> None:
         """Wait until a sample ``t_s`` seconds into the replay is due (``start``: monotonic)."""
         delay = start + float(t_s) / self.speedup - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        # yield even when late: a sensor behind schedule must not starve the others on the
+        # loop (two pods of one recording would drift apart by how late each one runs)
+        await asyncio.sleep(max(delay, 0.0))
 
-    async def run(self, samples: Iterable[Any]) -> int:
-        """Notify each sample when it is due; returns the number of notifications sent."""
-        start = time.monotonic()
+    async def run(self, samples: Iterable[Any], start: float | None = None) -> int:
+        """Notify each sample when it is due; returns the number of notifications sent.
+        ``start``: the monotonic time of ``t_s = 0`` (default: now); sensors replaying one
+        recording together share it, so their timelines are not offset by start-up order."""
+        start = time.monotonic() if start is None else start
         for sample in samples:
             await self.sleep_until_due(start, sample.t_s)
             payload = self.encode(sample)

@@ -148,10 +148,11 @@ class PolarImuPod(EmulatedSensor):
     def encode(self, sample: Any) -> None:
         raise NotImplementedError("PolarImuPod batches samples; see run()")
 
-    async def run(self, samples: Any) -> int:
-        start = time.monotonic()
+    async def run(self, samples: Any, start: float | None = None) -> int:
+        start = time.monotonic() if start is None else start
         for sample in samples:
-            await self.sleep_until_due(start, sample.t_s)
+            if self._completes_frame():  # only a frame's last sample needs to wait
+                await self.sleep_until_due(start, sample.t_s)
             if not self.device.connections:
                 self.active.clear()
             for kind in list(self.active):
@@ -159,6 +160,11 @@ class PolarImuPod(EmulatedSensor):
                 if frame is not None:
                     await self.notify(frame)
         return self.notify_count
+
+    def _completes_frame(self) -> bool:
+        """The next sample fills a frame of an active stream (or none is active yet)."""
+        n = self.samples_per_frame - 1
+        return not self.active or any(len(self._buffers[k]) >= n for k in self.active)
 
     def _add(self, kind: MT, sample: Any) -> bytes | None:
         cols = _COLUMNS[kind]
