@@ -256,18 +256,8 @@ class InfluxWriter:
                     return
                 lease_renewed = time.monotonic()
             answer = self._ship(ob, slot, report, end)
-            if answer.kind == "ok":
-                self._acknowledged(ob, slot, parked_series, report)
-                continue
-            report.errors.append(answer.error)
-            if answer.kind in STOPPING:
-                self._stop(ob, slot, answer, report)
+            if not self._answered(ob, slot, answer, report, parked_series, blocked):
                 return
-            report.failed_batches += 1
-            if self._refused(ob, slot, answer):
-                parked_series.add(slot.series)  # newer batches of the series may go on
-            else:
-                blocked.add(slot.series)
         for series in parked_series if parked else ():
             ob.release_kept(series)
 
@@ -307,18 +297,32 @@ class InfluxWriter:
                 continue
             slot = Slot(b.id, b.series, b.state, b.next_attempt_at, b.n_points, b.attempts)
             answer = self._ship(ob, slot, report, end)
-            if answer.kind == "ok":
-                self._acknowledged(ob, slot, parked_series, report)
-                continue
-            report.errors.append(answer.error)
-            if answer.kind in STOPPING:
-                self._stop(ob, slot, answer, report)
+            if not self._answered(ob, slot, answer, report, parked_series, blocked):
                 return False
-            report.failed_batches += 1
-            if self._refused(ob, slot, answer):
-                parked_series.add(slot.series)
-            else:
-                blocked.add(slot.series)  # it waits for its retry time: so do its followers
+        return True
+
+    def _answered(
+        self,
+        ob: Outbox,
+        slot: Slot,
+        answer: _Answer,
+        report: FlushReport,
+        parked_series: set[str],
+        blocked: set[str],
+    ) -> bool:
+        """Act on the server's answer to one batch; False: stop flushing."""
+        if answer.kind == "ok":
+            self._acknowledged(ob, slot, parked_series, report)
+            return True
+        report.errors.append(answer.error)
+        if answer.kind in STOPPING:
+            self._stop(ob, slot, answer, report)
+            return False
+        report.failed_batches += 1
+        if self._refused(ob, slot, answer):
+            parked_series.add(slot.series)  # newer batches of the series may go on
+        else:
+            blocked.add(slot.series)  # it waits for its retry time: so do its followers
         return True
 
     def _waiting(self, ob: Outbox, report: FlushReport) -> bool:
