@@ -6,8 +6,11 @@ an exception: nothing runs after it (no ``finally``, no SQLite rollback, no atex
 what a power cut or the OOM killer does. The variable is read once, at import; without it
 ``checkpoint`` is a comparison and a return.
 
-Checkpoints in use: ``flush.before_send``, ``flush.after_send`` (between InfluxDB's 2xx and
-the outbox delete) in :mod:`sensorhub.store.influx`.
+Checkpoints in use: ``record.before_commit``, ``record.after_commit``
+(:mod:`sensorhub.recorder`); ``recompute.mid`` (:mod:`sensorhub.recompute`);
+``flush.before_send``, ``flush.after_send`` (between InfluxDB's 2xx and the outbox delete;
+:mod:`sensorhub.store.influx`); ``job.before_ingest``, ``job.after_ingest`` (stored, not yet
+recomputed), ``job.after_recompute`` (:mod:`sensorhub.jobs.work`).
 """
 
 from __future__ import annotations
