@@ -519,14 +519,23 @@ def session_vars() -> list[dict]:
     ]
 
 
+#: the Run board itself, its time range set to the chosen session's span (Grafana fills in
+#: the variables when it renders the text panel's markdown)
+FIT_SESSION_URL = (
+    "/d/sensorhub-run/run?var-athlete=${athlete}&var-session=${session}"
+    "&from=${session}&to=${session_end}"
+)
+
+
 def session_note(g: Grid) -> dict:
     """A line saying which session the board shows and that the time picker does not choose
     it (Grafana's ``date`` format turns the ms value into a date, in the browser's zone)."""
     text = (
         "Showing **$athlete**'s session that started **${session:date:YYYY-MM-DD HH:mm}** "
         "(newest by default; pick another under *Session start*). The charts show this "
-        "session whatever the time picker says; the picker sets only the x-axis: drag across "
-        "the points to zoom, or open a session from *Last sessions* to fit it."
+        "session whatever the time picker says; the picker sets only the x-axis: "
+        f"[fit the time axis to this session]({FIT_SESSION_URL}), drag across the points to "
+        "zoom, or open a session from *Last sessions*."
     )
     return {
         "type": "text",

@@ -141,6 +141,8 @@ def test_run_board_opens_on_the_newest_session_whatever_the_time_picker_says():
     (note,) = [p for p in board["panels"] if p["type"] == "text"]
     content = note["options"]["content"]
     assert "${session:date:" in content and "whatever the time picker says" in content
+    # one click fits the x-axis to the session: the board's own URL with the session's span
+    assert "(/d/sensorhub-run/run?" in content and "&from=${session}&to=${session_end})" in content
     assert note["gridPos"]["y"] == 0  # above the charts
     # a link from a session's row or value opens that session; any other opens the newest
     boards = [json.loads(p.read_text()) for p in BOARD_FILES]
