@@ -22,7 +22,7 @@ from .alerts.plans import PlanAlerts
 from .config import Config
 from .plans import PlanError
 from .recorder import session_line
-from .store import Journal, SessionRow, point_line
+from .store import Journal, SessionRow, delete_span, point_line
 
 log = logging.getLogger(__name__)
 # Daily load runs on past the last session as rest days up to today, at most this long:
@@ -61,6 +61,14 @@ class Recompute:
             table = loadlib.load_table(loadlib.daily_series(days, end=end))
         old = self.journal.daily_load(athlete_id)
         changed = _changed_rows(old, table)
+        # days the table no longer has (its last session deleted, moved or replaced): their
+        # points would otherwise stay in InfluxDB with numbers the journal no longer holds
+        deletes = [
+            delete_span(
+                "load", {"athlete": athlete_id}, *(_day_start_utc(d, athlete.tz) for d in span)
+            )
+            for span in _dropped_spans(old, table)
+        ]
         lines = [
             point_line("load", {"athlete": athlete_id}, row, _day_start_utc(day, athlete.tz))
             for day, row in changed.to_dict("index").items()
@@ -74,6 +82,7 @@ class Recompute:
                 "session", [session_line(r) for r in relabelled], self.cfg.influx.batch_points
             )
             self.journal.replace_daily_load(athlete_id, table)
+            self.journal.outbox.enqueue("load", deletes, self.cfg.influx.batch_points)
             self.journal.outbox.enqueue("load", lines, self.cfg.influx.batch_points)
             faultpoints.checkpoint("recompute.mid")
             self.alerts.evaluate_athlete(athlete_id, in_transaction=True)
@@ -133,6 +142,17 @@ def _relabel(rows: list[SessionRow], series: loadlib.SeriesLoads) -> list[Sessio
 
 def _day_start_utc(day: pd.Timestamp, tz: str) -> pd.Timestamp:
     return pd.Timestamp(day).tz_localize(tz).tz_convert("UTC")
+
+
+def _dropped_spans(old: pd.DataFrame, new: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """(first, last) day of each run of days ``old`` has and ``new`` has not: before its start
+    and after its end (a daily table has every day between its first and last)."""
+    if old.empty:
+        return []
+    if new.empty:
+        return [(old.index.min(), old.index.max())]
+    head, tail = old.index[old.index < new.index.min()], old.index[old.index > new.index.max()]
+    return [(days.min(), days.max()) for days in (head, tail) if len(days)]
 
 
 def _changed_rows(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

@@ -54,6 +54,27 @@ def test_delete_removes_the_session_its_load_and_its_points(two_runs, influxd, d
     assert _run("sessions", "delete", "zzzz").exit_code == 2
 
 
+def test_deleting_the_last_session_deletes_the_load_days_after_it(two_runs, influxd, db_name):
+    """The daily table ends 42 rest days after the last session: deleting the last session
+    shortens it, and InfluxDB loses the days the journal no longer has (they once stayed
+    there with the old numbers)."""
+    cfg = load_config(home=two_runs)
+    journal = Journal(cfg.journal_path)
+    ship(influxd, db_name, journal)
+    before = len(journal.daily_load("ana"))
+    assert influxd.count(db_name, "load", "daily_load") == before
+    _, last = journal.session_rows()
+    assert _run("sessions", "delete", last.id).exit_code == 0
+    journal = Journal(cfg.journal_path)
+    table = journal.daily_load("ana")
+    assert len(table) == before - 1  # one session day earlier, the same 42-day tail
+    ship(influxd, db_name, journal)
+    assert influxd.count(db_name, "load", "daily_load") == len(table)
+    (series,) = influxd.query(db_name, 'SELECT LAST("daily_load") FROM "load"')
+    last_day = table.index.max().tz_localize(cfg.athlete("ana").tz).tz_convert("UTC")
+    assert series["values"][0][0] == int(last_day.value // 1_000_000)
+
+
 def test_reassign_moves_points_and_load(two_runs, influxd, db_name):
     cfg = load_config(home=two_runs)
     first, _ = Journal(cfg.journal_path).session_rows()

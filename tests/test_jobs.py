@@ -232,12 +232,16 @@ def kill_env(point: str | None) -> dict[str, str]:
     return {"SENSORHUB_KILL_AT": point} if point else {}
 
 
+KILL_WAIT_S = 60.0  # the longest relay 0 runs alone before the others start anyway
+
+
 class Relays:
     """``sensorhub flush`` run over and over by ``n`` threads (relay processes); relay 0 runs
     with ``kill_at`` until it is killed there."""
 
     def __init__(self, n: int, env: dict, kill_at: str) -> None:
         self.env, self.kill_at, self.stop = env, kill_at, threading.Event()
+        self.killed = threading.Event()
         self.codes: list[int] = []
         self.threads = [
             threading.Thread(target=self._loop, args=(i,), daemon=True) for i in range(n)
@@ -247,6 +251,8 @@ class Relays:
 
     def _loop(self, i: int) -> None:
         armed = i == 0  # until it is killed (a run finding the outbox empty sends nothing)
+        if not armed:  # the others join once relay 0 was killed: alone, it is sure to ship
+            self.killed.wait(KILL_WAIT_S)  # (racing relays once left it nothing to send)
         while not self.stop.is_set():
             env = self.env | kill_env(self.kill_at if armed else None)
             try:
@@ -254,7 +260,9 @@ class Relays:
             except subprocess.TimeoutExpired:  # (the process is killed by subprocess.run)
                 code = None
             self.codes.append(code)
-            armed = armed and code != -signal.SIGKILL
+            if armed and code == -signal.SIGKILL:
+                armed = False
+                self.killed.set()
             self.stop.wait(RELAY_PAUSE_S)
 
     def join(self) -> None:
@@ -295,7 +303,7 @@ def test_workers_and_relays_killed_and_restarted_give_the_single_process_results
         procs += [
             start_cli("worker", "--until-idle", env=env | kill_env(kills.get(i))) for i in range(3)
         ]
-        relays = Relays(2, env, "flush.after_send:2")  # between InfluxDB's 204 and the delete
+        relays = Relays(2, env, "flush.after_send:1")  # between InfluxDB's 204 and the delete
         for i in kills:
             procs[i].communicate(timeout=TIMEOUT)
             assert procs[i].returncode == -signal.SIGKILL, f"worker {i} not killed"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from .backends import ConflictError, PgTarget, parse_target
 from .influx import FlushReport, InfluxWriter
 from .journal import Journal, SessionRow, StoreError
-from .lineprotocol import frame_to_lines, point_line
+from .lineprotocol import delete_span, frame_to_lines, point_line
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,6 +26,7 @@ __all__ = [
     "frame_to_lines",
     "journal_target",
     "open_journal",
+    "delete_span",
     "point_line",
 ]
 

@@ -24,6 +24,24 @@ PRECISION = "ms"
 INFLUXQL_MARK = "#influxql "
 
 
+def delete_span(
+    measurement: str, tags: Mapping[str, str], lo: pd.Timestamp, hi: pd.Timestamp
+) -> str:
+    """An outbox line deleting the ``measurement`` points with ``tags`` from ``lo`` to ``hi``
+    (both included): an InfluxQL ``DELETE`` behind :data:`INFLUXQL_MARK`, to be enqueued as
+    a batch of its own (a batch is either writes or statements)."""
+    where = " AND ".join(f'"{k}"={_influxql_str(v)}' for k, v in tags.items())
+    lo_ns, hi_ns = (int(pd.Timestamp(t).as_unit("ns").value) for t in (lo, hi))
+    return (
+        f'{INFLUXQL_MARK}DELETE FROM "{measurement}" WHERE {where}'
+        f" AND time >= {lo_ns} AND time <= {hi_ns}"
+    )
+
+
+def _influxql_str(text: str) -> str:
+    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 @functools.lru_cache(maxsize=4096)  # keys and tag values repeat on every point
 def escape_key(s: str) -> str:
     """Escape a measurement, tag key, tag value or field key per the line-protocol spec.
