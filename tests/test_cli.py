@@ -88,3 +88,41 @@ def test_bad_config_is_one_line_exit_2(tmp_path, bad):
     cfg.write_text(bad)
     r = sh(tmp_path / "h", "--config", str(cfg), "status")
     assert r.returncode == 2 and r.stderr.startswith("config:") and "Traceback" not in r.stderr
+
+
+BLOCK_PG_EXTRAS = """
+import sys
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("procrastinate", "psycopg"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, _Block())
+from sensorhub.cli import app
+sys.argv = ["sensorhub", *sys.argv[1:]]
+app()
+"""
+
+
+def test_the_cli_runs_without_the_postgres_extras(tmp_path):
+    """The demo installs the base and BLE extras only: every command module must import
+    without procrastinate and psycopg, and a job command says which extra it needs."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, SENSORHUB_HOME=str(tmp_path))
+    env.pop("SENSORHUB_JOURNAL_URL", None)
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", BLOCK_PG_EXTRAS, *args],
+            capture_output=True,
+            text=True,
+            env=env | extra,
+            timeout=120,
+        )
+
+    assert run("--help").returncode == 0
+    res = run("submit", str(tmp_path), SENSORHUB_JOURNAL_URL="postgresql://u:secret@127.0.0.1:1/db")
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert "needs the PostgreSQL extras" in res.stderr and "secret" not in res.stderr

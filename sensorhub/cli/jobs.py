@@ -8,11 +8,14 @@ from typing import Annotated
 
 import typer
 
-from ..jobs import Submitter, run_worker, run_workers
 from ..store import PgTarget, StoreError, journal_target
 from ..store.blobs import Blobs
 from .app import app, athlete_option, err, fail, out, print_frame, state
 
+NEEDS_EXTRA = (
+    "{cmd} needs the PostgreSQL extras (psycopg, procrastinate): "
+    "pip install 'sensorhub[postgres]' (in a checkout: .venv/bin/pip install -e '.[postgres]')"
+)
 NEEDS_PG = (
     "{cmd} needs a PostgreSQL journal: set SENSORHUB_JOURNAL_URL=postgresql://… or [journal]"
     " url (an SQLite journal ingests in place: sensorhub ingest)"
@@ -28,6 +31,11 @@ def _pg_journal(cmd: str):
         fail(str(exc), code=2)
     if not isinstance(target, PgTarget):
         fail(NEEDS_PG.format(cmd=cmd), code=2)
+    try:  # the job engine is an optional extra: the single-user install runs without it
+        import procrastinate  # noqa: F401
+        import psycopg  # noqa: F401
+    except ModuleNotFoundError:
+        fail(NEEDS_EXTRA.format(cmd=cmd), code=2)
     return cfg, state.journal(finish_pending=False)
 
 
@@ -39,6 +47,8 @@ def submit(
     """Store files in the shared journal and queue one ingest job each (sensorhub worker
     runs them). A file submitted before is not queued again."""
     cfg, journal = _pg_journal("sensorhub submit")
+    from ..jobs import Submitter
+
     try:
         submitter = Submitter(cfg, journal, athlete_option(athlete))
         results = []
@@ -67,6 +77,8 @@ def worker(
 ) -> None:
     """Run queued jobs: ingest each file, then its athlete's daily load and alerts."""
     cfg, journal = _pg_journal("sensorhub worker")
+    from ..jobs import run_worker, run_workers
+
     journal.close()
     state._journal = None
     if concurrency > 1:
