@@ -8,7 +8,6 @@ the same files on SQLite, InfluxDB (tests/influxd.py) value by value.
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import threading
@@ -29,6 +28,7 @@ from .faults.harness import (
     cli,
     env_for,
     invoke,
+    journal_facts,
     read_influx,
     read_journal,
     start_cli,
@@ -54,21 +54,7 @@ def read_pg(url: str) -> dict:
         q = db.execute
         return {
             "integrity": "ok",
-            "sources": sorted(r[0] for r in q("SELECT sha256 FROM sources")),
-            "sessions": sorted(
-                (r[0], r[1], r[2], None if r[3] is None else round(r[3], 9))
-                for r in q("SELECT id, athlete, load_method, load FROM sessions")
-            ),
-            "daily_load": {
-                (a, d): json.loads(v)
-                for a, d, v in q("SELECT athlete, day, values_json FROM daily_load")
-            },
-            "alerts": sorted(
-                tuple(r)
-                for r in q("SELECT athlete, rule, opened_at, cleared_at, value FROM alerts")
-            ),
-            "dirty": q("SELECT COUNT(*) FROM dirty").fetchone()[0],
-            "outbox": q("SELECT COUNT(*) FROM outbox").fetchone()[0],
+            **journal_facts(q),
             "jobs": [
                 (r[0], r[1], r[2], r[3])
                 for r in q(

@@ -102,27 +102,33 @@ def read_journal(home: Path) -> dict:
     load (every value), alerts (rule, opened_at, cleared_at, value), pending marks, outbox."""
     db = sqlite3.connect(f"file:{home / 'journal.sqlite'}?mode=ro", uri=True)
     try:
-        q = db.execute
         return {
-            "integrity": q("PRAGMA integrity_check").fetchone()[0],
-            "sources": sorted(r[0] for r in q("SELECT sha256 FROM sources")),
-            "sessions": sorted(
-                (r[0], r[1], r[2], None if r[3] is None else round(r[3], 9))
-                for r in q("SELECT id, athlete, load_method, load FROM sessions")
-            ),
-            "daily_load": {
-                (a, d): json.loads(v)
-                for a, d, v in q("SELECT athlete, day, values_json FROM daily_load")
-            },
-            "alerts": sorted(
-                tuple(r)
-                for r in q("SELECT athlete, rule, opened_at, cleared_at, value FROM alerts")
-            ),
-            "dirty": q("SELECT COUNT(*) FROM dirty").fetchone()[0],
-            "outbox": q("SELECT COUNT(*) FROM outbox").fetchone()[0],
+            "integrity": db.execute("PRAGMA integrity_check").fetchone()[0],
+            **journal_facts(db.execute),
         }
     finally:
         db.close()
+
+
+def journal_facts(q) -> dict:
+    """The facts :func:`read_journal` compares, through ``q`` (a connection's ``execute``:
+    SQLite or PostgreSQL)."""
+    return {
+        "sources": sorted(r[0] for r in q("SELECT sha256 FROM sources")),
+        "sessions": sorted(
+            (r[0], r[1], r[2], None if r[3] is None else round(r[3], 9))
+            for r in q("SELECT id, athlete, load_method, load FROM sessions")
+        ),
+        "daily_load": {
+            (a, d): json.loads(v)
+            for a, d, v in q("SELECT athlete, day, values_json FROM daily_load")
+        },
+        "alerts": sorted(
+            tuple(r) for r in q("SELECT athlete, rule, opened_at, cleared_at, value FROM alerts")
+        ),
+        "dirty": q("SELECT COUNT(*) FROM dirty").fetchone()[0],
+        "outbox": q("SELECT COUNT(*) FROM outbox").fetchone()[0],
+    }
 
 
 def same_journal(got: dict, want: dict) -> None:
