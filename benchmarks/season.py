@@ -17,6 +17,7 @@ in its own process (peak RSS is per process):
    (``InfluxWriter.flush`` of step 1's outbox) against the raw rate.
 
     .venv/bin/python benchmarks/season.py [--base /tmp/base] [--serial] [--gzip] [--limit N]
+        [--compute-only]
 """
 
 from __future__ import annotations
@@ -165,6 +166,7 @@ def main() -> None:
     ap.add_argument("--serial", action="store_true", help="also: ingest, then ship (old order)")
     ap.add_argument("--gzip", action="store_true", help="also: overlap, sending gzip bodies")
     ap.add_argument("--limit", type=int, help="only the first N files")
+    ap.add_argument("--compute-only", action="store_true", help="stop after the compute path")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--home", help=argparse.SUPPRESS)
     ap.add_argument("--url", default="", help=argparse.SUPPRESS)
@@ -196,6 +198,8 @@ def main() -> None:
             f"compute path: {speed:.2f}x the base's points/s (wall), {cpu:.2f}x per CPU second"
             f" (load {os.getloadavg()[0]:.1f}; the CPU ratio is the steadier on a busy machine)"
         )
+    if args.compute_only:
+        return
     if not influxd_binary():
         print("influxd not installed: no raw/season figures")
         return
