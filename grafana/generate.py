@@ -519,12 +519,73 @@ def session_vars() -> list[dict]:
     ]
 
 
-#: the Run board itself, its time range set to the chosen session's span (Grafana fills in
-#: the variables when it renders the text panel's markdown)
-FIT_SESSION_URL = (
-    "/d/sensorhub-run/run?var-athlete=${athlete}&var-session=${session}"
-    "&from=${session}&to=${session_end}"
-)
+#: the x field of the Run board's charts: minutes since the chosen session's start
+ELAPSED = "min since start"
+
+
+def elapsed_transformations(join: bool = False) -> list[dict]:
+    """Grafana transformations giving a panel's single frame an x field that fits the session:
+    ``(Time - ${session}) / 60000`` minutes, then ``Time`` and the intermediate ms dropped.
+    Grafana (11.6 and later; docker-compose.yml runs 12.0.2; grafana/grafana#100225)
+    interpolates dashboard variables in every transformation's options before running them,
+    so ``${session}`` is the chosen session's start in Unix ms. ``join``: an outer join on
+    ``Time`` first, for a query returning several series (a Trend panel draws one frame).
+    """
+    steps: list[dict] = []
+    if join:
+        steps.append({"id": "joinByField", "options": {"byField": "Time", "mode": "outer"}})
+
+    def binary(left: str, op: str, right: str, alias: str) -> dict:
+        return {
+            "id": "calculateField",
+            "options": {
+                "mode": "binary",
+                "binary": {
+                    "left": {"matcher": {"id": "byName", "options": left}},
+                    "operator": op,
+                    "right": {"fixed": right},
+                },
+                "alias": alias,
+            },
+        }
+
+    steps += [
+        binary("Time", "-", "${session}", "elapsed_ms"),
+        binary("elapsed_ms", "/", "60000", ELAPSED),
+        {
+            "id": "organize",
+            "options": {
+                "excludeByName": {"Time": True, "elapsed_ms": True},
+                "indexByName": {},
+                "renameByName": {},
+            },
+        },
+    ]
+    return steps
+
+
+def session_trend(panel: dict, join: bool = False) -> dict:
+    """A Run-board chart as a Trend panel (Grafana 10 and later): its x-axis is minutes since
+    the session's start (:func:`elapsed_transformations`), not the time picker's range, so it
+    fits the chosen session when the board opens, whatever the picker says (a time-series
+    panel draws over the picker's range: a 40-minute run in the 7-day default is a sliver)."""
+    custom = panel["fieldConfig"]["defaults"]["custom"]
+    custom["spanNulls"] = True  # x is minutes, not ms: connect the gaps the outer join leaves
+    panel["fieldConfig"]["overrides"].append(
+        {
+            "matcher": {"id": "byName", "options": ELAPSED},
+            "properties": [
+                {"id": "unit", "value": "none"},
+                {"id": "decimals", "value": 0},
+                {"id": "custom.axisLabel", "value": "minutes since the start"},
+                # the x field's own placement: a hidden one (pace hides its y axis) hides x
+                {"id": "custom.axisPlacement", "value": "auto"},
+            ],
+        }
+    )
+    panel.update(type="trend", transformations=elapsed_transformations(join))
+    panel["options"]["xField"] = ELAPSED
+    return panel
 
 
 def session_note(g: Grid) -> dict:
@@ -532,10 +593,9 @@ def session_note(g: Grid) -> dict:
     it (Grafana's ``date`` format turns the ms value into a date, in the browser's zone)."""
     text = (
         "Showing **$athlete**'s session that started **${session:date:YYYY-MM-DD HH:mm}** "
-        "(newest by default; pick another under *Session start*). The charts show this "
-        "session whatever the time picker says; the picker sets only the x-axis: "
-        f"[fit the time axis to this session]({FIT_SESSION_URL}), drag across the points to "
-        "zoom, or open a session from *Last sessions*."
+        "(newest by default; pick another under *Session start*, or open one from *Last "
+        "sessions*). The charts show this session whatever the time picker says: their x-axis "
+        "is minutes since its start."
     )
     return {
         "type": "text",
@@ -812,8 +872,10 @@ def run_board() -> dict:
     def mean(field: str, alias: str) -> dict:
         return target(f'SELECT MEAN("{field}") FROM "run" {where} {group}', alias=alias)
 
-    pace = timeseries(
-        g,
+    def chart(*args: Any, join: bool = False, **kwargs: Any) -> dict:
+        return session_trend(timeseries(g, *args, **kwargs), join=join)
+
+    pace = chart(
         "Pace",
         [
             target(
@@ -823,8 +885,9 @@ def run_board() -> dict:
             )
         ],
         "clocks",
-        desc="Time per km (from speed_mps) as mm:ss. Drawn inverted (faster is higher): "
-        "read values in the tooltip and the legend (mean, min = fastest, max = slowest).",
+        desc="Time per km (from speed_mps) as mm:ss, against minutes since the start. Drawn "
+        "inverted (faster is higher): read values in the tooltip and the legend (mean, min = "
+        "fastest, max = slowest).",
         transform="negative-Y",
         axisPlacement="hidden",
     )
@@ -835,11 +898,10 @@ def run_board() -> dict:
     panels = [
         note,
         pace,
-        timeseries(g, "Heart rate", [mean("hr_bpm", "HR")], "bpm"),
-        timeseries(g, "Cadence", [mean("cadence_spm", "cadence")], "none", desc="Steps per minute"),
-        timeseries(g, "Ground contact time", [mean("gct_ms", "GCT")], "ms"),
-        timeseries(
-            g,
+        chart("Heart rate", [mean("hr_bpm", "HR")], "bpm"),
+        chart("Cadence", [mean("cadence_spm", "cadence")], "none", desc="Steps per minute"),
+        chart("Ground contact time", [mean("gct_ms", "GCT")], "ms"),
+        chart(
             "GCT balance",
             [mean("gct_balance_left_pct", "balance")],
             "percent",
@@ -847,19 +909,17 @@ def run_board() -> dict:
             area=True,
             desc="% of contact time on the left foot; band 48–52",
         ),
-        timeseries(g, "Vertical oscillation", [mean("vo_mm", "VO")], "lengthmm", w=6),
-        timeseries(
-            g, "Vertical ratio", [mean("vertical_ratio_pct", "vertical ratio")], "percent", w=6
-        ),
-        timeseries(g, "Power", [mean("power_w", "power")], "watt"),
-        timeseries(
-            g,
+        chart("Vertical oscillation", [mean("vo_mm", "VO")], "lengthmm", w=6),
+        chart("Vertical ratio", [mean("vertical_ratio_pct", "vertical ratio")], "percent", w=6),
+        chart("Power", [mean("power_w", "power")], "watt"),
+        chart(
             "GCT per step, left vs right (IMU)",
             [target(f'SELECT "gct_ms" FROM "stride" {where} GROUP BY "side"', alias="$tag_side")],
             "ms",
             draw="points",
             points=True,
             desc="Each detected step from the IMU gait engine (measurement stride)",
+            join=True,
         ),
         {
             **timeseries(
@@ -883,6 +943,15 @@ def run_board() -> dict:
                 desc="Scatter of left vs right GCT; points off the diagonal = asymmetry",
             ),
             "type": "xychart",
+            # the XY chart's own field options (the time-series ones do not apply to it)
+            "fieldConfig": {
+                "defaults": {
+                    "unit": "ms",
+                    "color": {"mode": "palette-classic"},
+                    "custom": {"show": "points", "pointSize": {"fixed": 5}, "fillOpacity": 50},
+                },
+                "overrides": [],
+            },
             "transformations": [
                 {"id": "joinByField", "options": {"byField": "Time", "mode": "inner"}}
             ],
@@ -965,6 +1034,27 @@ def cadence_and_speed(g: Grid, ble: str, group: str) -> dict:
     return panel
 
 
+#: slower than 0.5 m/s (33 min/km) is standing, not running: no pace (1000 / speed explodes)
+MOVING = '"speed_mps" > 0.5'
+
+
+def live_pace(g: Grid, ble: str) -> dict:
+    """Live pace: time per km from the foot pod's latest moving speed, min:ss (Grafana's
+    ``clocks`` unit, seconds, with one decimal: "05m:12s"). A stat has no axis to invert;
+    the Run board's pace chart is drawn inverted (faster is higher)."""
+    return stat(
+        g,
+        "Pace (min:s per km)",
+        f'SELECT 1000 / LAST("speed_mps") FROM "run" {ble} AND {MOVING}',
+        "clocks",
+        ((None, "text"),),
+        w=5,
+        decimals=1,
+        desc="Time per km (s/km shown as min:s) from the latest speed_mps above 0.5 m/s "
+        "(RSC foot pod); standing still keeps the last running pace",
+    )
+
+
 def live() -> dict:
     g = Grid()
     ble = f"WHERE \"source\" = 'ble' AND {ATHLETE} AND $timeFilter"
@@ -976,7 +1066,7 @@ def live() -> dict:
             f'SELECT LAST("hr_bpm") FROM "run" {ble}',
             "bpm",
             ((None, "text"),),
-            w=6,
+            w=5,
             decimals=0,
         ),
         stat(
@@ -985,7 +1075,7 @@ def live() -> dict:
             f'SELECT LAST("cadence_spm") FROM "run" {ble}',
             "none",
             ((None, "text"),),
-            w=6,
+            w=5,
             decimals=0,
         ),
         stat(
@@ -994,8 +1084,9 @@ def live() -> dict:
             f'SELECT LAST("speed_mps") FROM "run" {ble}',
             "velocityms",
             ((None, "text"),),
-            w=6,
+            w=4,
         ),
+        live_pace(g, ble),
         stat(
             g,
             "GCT balance (IMU, window)",
@@ -1005,7 +1096,7 @@ def live() -> dict:
             f'"stride" WHERE "side" = \'R\' AND {ATHLETE} AND $timeFilter)',
             "percent",
             BAND_STEPS,
-            w=6,
+            w=5,
             decimals=1,
         ),
         timeseries(

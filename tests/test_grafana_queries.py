@@ -13,6 +13,7 @@ chains them, on a database holding two of ana's sessions (and one of ben's).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import uuid
@@ -297,6 +298,12 @@ def test_live_board_every_query_returns_rows(demo):
     assert board["refresh"] == "5s" and board["time"]["from"] == "now-15m"
     for where, q in panel_queries(board):
         assert_rows(demo, where, render(q, {"athlete": ["ben"]}, None, None, "5s"))
+    # the pace stat: s/km of the live window's 3.2 m/s (ble_run_lines), 5:12.5 per km
+    pace = next(p for p in board["panels"] if p["title"].startswith("Pace"))
+    (series,) = demo.query(
+        render(pace["targets"][0]["query"], {"athlete": ["ben"]}, None, None, "5s")
+    )
+    assert series["values"][0][1] == pytest.approx(1000 / 3.2)
 
 
 def test_squad_numbers_match_the_journal(demo):
@@ -508,3 +515,117 @@ def test_athlete_pain_timeline_lsi_and_stage_change_annotations(demo):
     stored = Pipeline(demo.cfg).journal.readiness.results("cara").iloc[0]
     assert row["hop height"] == pytest.approx(stored["lsi_height_pct"])
     assert _time(row["time"]) == HOP_START
+
+
+# -- the Run board's charts: x = minutes since the session's start (Trend panels) ------------
+Frame = dict[str, list]
+
+
+def influx_frames(series: list[dict], alias: str) -> list[Frame]:
+    """The data frames Grafana's InfluxQL data source makes of a query result: one per series
+    and value column, a ``Time`` field (epoch ms) and the value field named by the target's
+    alias (``$tag_x`` filled in from the series' tags), else by the column."""
+    out = []
+    for s in series:
+        rows, tags = s.get("values") or [], s.get("tags", {})
+        for j, col in enumerate(s["columns"][1:], start=1):
+            name = re.sub(r"\$tag_(\w+)", lambda m, tags=tags: tags[m[1]], alias) or col
+            out.append({"Time": [r[0] for r in rows], name: [r[j] for r in rows]})
+    return out
+
+
+def interpolate(text: str, values: dict[str, list[str]]) -> str:
+    """Grafana's variable interpolation of a transformation's options (JSON text)."""
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: values[m[1] or m[2]][0], text)
+
+
+def _operand(frame: Frame, value: dict) -> list:
+    if "matcher" in value:
+        return frame[value["matcher"]["options"]]
+    return [float(value["fixed"])] * len(frame["Time" if "Time" in frame else next(iter(frame))])
+
+
+OPS = {"-": lambda a, b: a - b, "/": lambda a, b: a / b, "+": lambda a, b: a + b}
+
+
+def apply_transformations(frames: list[Frame], steps: list[dict], values) -> list[Frame]:
+    """The transformations the boards use, as Grafana applies them (variables interpolated in
+    their options first): joinByField (outer/inner on one field), calculateField in binary
+    mode (field or number on each side; nulls stay null), organize (excludeByName)."""
+    steps = json.loads(interpolate(json.dumps(steps), values))
+    for step in steps:
+        opts = step["options"]
+        if step["id"] == "joinByField":
+            key = opts["byField"]
+            keys = [set(f[key]) for f in frames]
+            xs = sorted(set.union(*keys) if opts["mode"] == "outer" else set.intersection(*keys))
+            joined: Frame = {key: xs}
+            for f in frames:
+                rows = zip(*(f[n] for n in f if n != key), strict=True)
+                at = dict(zip(f[key], rows, strict=True))
+                for i, n in enumerate(n for n in f if n != key):
+                    joined[n] = [at[x][i] if x in at else None for x in xs]
+            frames = [joined]
+        elif step["id"] == "calculateField":
+            assert opts["mode"] == "binary"
+            b, op = opts["binary"], OPS[opts["binary"]["operator"]]
+            for f in frames:
+                left, right = _operand(f, b["left"]), _operand(f, b["right"])
+                f[opts["alias"]] = [
+                    None if x is None or y is None else op(x, y)
+                    for x, y in zip(left, right, strict=True)
+                ]
+        elif step["id"] == "organize":
+            frames = [
+                {n: v for n, v in f.items() if not opts["excludeByName"].get(n)} for f in frames
+            ]
+        else:
+            raise AssertionError(f"transformation {step['id']} not emulated")
+    return frames
+
+
+def panel_frames(d, panel: dict, values: dict[str, list[str]]) -> list[Frame]:
+    frames = []
+    for t in panel["targets"]:
+        series = d.query(render(t["query"], values, *PICKER, "10m"))
+        frames += influx_frames(series, t.get("alias", ""))
+    return apply_transformations(frames, panel.get("transformations", []), values)
+
+
+@pytest.mark.parametrize("pick", [0, 1], ids=["newest", "older"])
+def test_run_board_charts_span_the_chosen_session_on_minutes_since_its_start(two_sessions, pick):
+    """What each Trend panel of the Run board draws on the demo data, with the time picker a
+    week away from the session: one frame (what the Trend panel accepts), its x field (the
+    panel's ``xField``) strictly ascending (the panel refuses anything else) from the session's
+    first 5 s to its end in minutes, and the panel's values beside it; the XY chart's left and
+    right fields joined on time."""
+    d = two_sessions
+    values = run_variables(d, "ana", pick)
+    start, end = d.spans[1 - pick]
+    length_min = (end - start) / 60000
+    assert length_min > 20
+    board = load_board("run")
+    trends = [p for p in board["panels"] if p["type"] == "trend"]
+    assert len(trends) >= 9
+    for p in trends:
+        (frame,) = panel_frames(d, p, values)
+        x = frame.pop(p["options"]["xField"])
+        assert set(frame) and "Time" not in frame, p["title"]
+        assert all(b > a for a, b in itertools.pairwise(x)), p["title"]
+        assert -5 / 60 < x[0] < 1 and x[-1] <= length_min, (p["title"], x[0], x[-1])
+        for name, ys in frame.items():
+            assert len(ys) == len(x) and any(isinstance(y, int | float) for y in ys), (
+                p["title"],
+                name,
+            )
+    (xy,) = [p for p in board["panels"] if p["type"] == "xychart"]
+    (frame,) = panel_frames(d, xy, values)
+    (series,) = xy["options"]["series"]
+    left, right = frame[series["x"]["matcher"]["options"]], frame[series["y"]["matcher"]["options"]]
+    assert len(left) == len(right) > 50 and None not in left + right
+    # the per-step panel holds both sides after its join, every step of the session
+    steps = next(p for p in trends if "per step" in p["title"])
+    (frame,) = panel_frames(d, steps, values)
+    assert {"L", "R"} <= set(frame)
+    n = sum(v is not None for side in ("L", "R") for v in frame[side])
+    assert n == int(300 / (60.0 / 170.0))  # stride_lines: 300 s of steps at 170/min

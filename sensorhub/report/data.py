@@ -9,6 +9,7 @@ still the same bytes (its sha256 matches the journal), else shows the summary on
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,11 +151,17 @@ def _right_pod(left: Path, left_sha: str, pair_sha: str) -> Path | None:
 # -- tables from stored sessions ---------------------------------------------------------------
 def hr_zones(hr: pd.Series, hr_max: float) -> pd.DataFrame:
     """Time (s) per HR zone (:data:`HR_ZONES`, % of ``hr_max``) from a per-record HR series
-    (UTC index); each record counts the seconds to the next one (capped at 30 s for gaps)."""
+    (UTC index); each record counts the seconds to the next one (capped at 30 s for gaps).
+
+    Zones are half-open: each holds its lower bound and not its upper one (60 % of max is Z2,
+    not Z1), and the top zone is open-ended (above max HR counts there). The labels say so:
+    ``pct_of_max`` "60 to <70 %" / "≥ 90 %", ``bpm`` the whole beats/min inside the zone
+    ("114–132"), so no value sits in two rows."""
     hr = pd.to_numeric(hr, errors="coerce").dropna()
     rows = []
     if len(hr) > 1:
-        dt = np.diff(hr.index.asi8) / 1e9
+        # in ns whatever the index's unit (pandas 3 makes µs indexes: asi8 would be µs)
+        dt = np.diff(pd.DatetimeIndex(hr.index).as_unit("ns").asi8) / 1e9
         dt = np.clip(np.append(dt, np.median(dt)), 0, 30)
     else:
         dt = np.ones(len(hr))
@@ -164,11 +171,14 @@ def hr_zones(hr: pd.Series, hr_max: float) -> pd.DataFrame:
         upper = np.inf if i == len(HR_ZONES) else hi
         inside = (pct >= lo) & (pct < upper)
         secs = float(dt[inside].sum())
+        first = math.ceil(lo * hr_max / 100)  # the lowest whole bpm with bpm/max >= lo %
+        last = math.ceil(hi * hr_max / 100) - 1  # the highest whole bpm below hi %
+        top = upper == np.inf
         rows.append(
             {
                 "zone": f"Z{i}",
-                "pct_of_max": f"{lo}–{hi} %",
-                "bpm": f"{lo * hr_max / 100:.0f}–{hi * hr_max / 100:.0f}",
+                "pct_of_max": f"≥ {lo} %" if top else f"{lo} to <{hi} %",
+                "bpm": f"≥ {first}" if top else f"{first}–{last}",
                 "time_s": secs,
                 "share_pct": secs / total * 100,
             }

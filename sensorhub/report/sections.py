@@ -150,7 +150,8 @@ def hr_zone_table(run: pd.DataFrame, hr_max: float | None) -> str:
     below = z.attrs.get("below_s", 0.0)
     note = (
         f"5 zones as % of the athlete's maximum HR ({hr_max:.0f} bpm, from the config): "
-        f"Z1 {HR_ZONES[0][0]}–{HR_ZONES[0][1]} % … Z5 {HR_ZONES[-1][0]}–{HR_ZONES[-1][1]} %."
+        f"Z1 {HR_ZONES[0][0]} to <{HR_ZONES[0][1]} % … Z5 {HR_ZONES[-1][0]} % and above; "
+        "each zone includes its lower bound and not its upper one."
         + (f" {min_sec(below)} below Z1 not shown." if below > 0 else "")
     )
     head = "<tr><th>zone</th><th>% of max</th><th>bpm</th><th>time</th><th>share</th><th></th></tr>"
