@@ -15,10 +15,13 @@ from .values import finite_number
 
 def fit_file_id(msgs: FitMessages) -> str | None:
     """``manufacturer/product/serial/time_created/type`` of the first file_id, when it identifies."""
-    fid = msgs.frame("file_id")
-    if fid.empty:
+    row = _first_row(
+        msgs,
+        "file_id",
+        ("serial_number", "time_created", "manufacturer", "product", "garmin_product", "type"),
+    )
+    if not row:
         return None
-    row = fid.iloc[0]
     serial, created = row.get("serial_number"), row.get("time_created")
     if serial is None or pd.isna(serial) or created is None or pd.isna(created):
         return None
@@ -40,7 +43,7 @@ def device_serials(msgs: FitMessages) -> list[str]:
     for name in ("file_id", "device_info"):
         df = msgs.frame(name)
         if "serial_number" in df:
-            out += [str(int(s)) for s in df["serial_number"].dropna() if finite_number(s)]
+            out += [str(int(s)) for s in df["serial_number"].tolist() if finite_number(s)]
     return list(dict.fromkeys(out))
 
 
@@ -74,8 +77,12 @@ def hr_limits(athlete: Athlete, msgs: FitMessages) -> HrLimits:
     zone is closed: Wahoo and Sigma end an open top zone with 254). Values outside
     :data:`PLAUSIBLE_BPM` (0 = not set) are skipped. FIT profile messages 3, 7 and 8.
     """
-    prof = _first_row(msgs, "user_profile")
-    zones = _first_row(msgs, "zones_target")
+    prof = _first_row(
+        msgs,
+        "user_profile",
+        ("resting_heart_rate", "default_max_heart_rate", "max_heart_rate", "gender"),
+    )
+    zones = _first_row(msgs, "zones_target", ("max_heart_rate", "threshold_heart_rate"))
     sources: dict[str, str] = {}
     rest = _pick(
         sources,
@@ -138,9 +145,22 @@ def _pick(sources: dict[str, str], key: str, *candidates: tuple[str, Any]) -> fl
     return None
 
 
-def _first_row(msgs: FitMessages, name: str) -> dict[str, Any]:
+def _first_row(msgs: FitMessages, name: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    """``fields`` of the first message ``name`` that it has, as Python values (what
+    ``df.iloc[0].to_dict()`` holds for them; {} without such a message). Only these columns
+    are read: a row of every column costs ~15 us a column (``session`` has ~70)."""
     df = msgs.frame(name)
-    return df.iloc[0].to_dict() if not df.empty else {}
+    if df.empty:
+        return {}
+    names = df.columns.tolist()
+    arrays = getattr(df, "_iter_column_arrays", None)  # pandas-internal; public way below
+    if arrays is None or not all(isinstance(c, str) for c in names):
+        row = df.iloc[0].to_dict()
+        return {f: row[f] for f in fields if f in row}
+    wanted = set(fields)
+    # a column's first value as a Python scalar: ``a[:1].tolist()`` (no Series made)
+    have = {c: a[:1].tolist()[0] for c, a in zip(names, arrays(), strict=True) if c in wanted}
+    return {f: have[f] for f in fields if f in have}
 
 
 def _zone_top(msgs: FitMessages) -> float | None:

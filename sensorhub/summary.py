@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .gait import asymmetry, summarise
+from .normalise import _arrays as run_arrays
 from .normalise import asymmetry as run_asymmetry
 from .plans.segments import run_walk_segments
 from .values import finite_number
@@ -69,13 +70,16 @@ def run_summary(
     """
     fit = dict(totals or {})
     span = (end - start).total_seconds() if pd.notna(end) else 0.0
+    cols = _columns(run, ("hr_bpm", "speed_mps", "distance_m", *DYNAMICS))
+    distance = _first(fit.get("total_distance"))
+    if distance is None and "distance_m" in cols:  # the records' own, only when needed
+        distance = _first(_last(cols["distance_m"]))
     out: dict[str, Any] = {
         "duration_s": _first(fit.get("total_timer_time"), fit.get("total_elapsed_time"), span),
         "elapsed_s": _first(fit.get("total_elapsed_time"), span),
-        "distance_m": _first(fit.get("total_distance"), _last(run, "distance_m")),
+        "distance_m": distance,
         "records": int(len(run)),
     }
-    cols = _columns(run, ("hr_bpm", "speed_mps", *DYNAMICS))
     if "hr_bpm" in cols:
         hr = _positive(cols["hr_bpm"])
         if len(hr):
@@ -136,15 +140,11 @@ def _first(*values: Any) -> float | None:
     return None
 
 
-def _last(run: pd.DataFrame, col: str) -> float | None:
-    """The last non-missing value of ``col`` (None without one)."""
-    if col not in run:
-        return None
-    s = run[col]
-    if s.dtype != np.float64:
-        s = s.dropna()
-        return float(s.iloc[-1]) if len(s) else None
-    v = s.to_numpy()
+def _last(v: np.ndarray | pd.Series) -> float | None:
+    """The last non-missing value of a column (None without one)."""
+    if isinstance(v, pd.Series):
+        v = v.dropna()
+        return float(v.iloc[-1]) if len(v) else None
     have = np.flatnonzero(~np.isnan(v))
     return float(v[have[-1]]) if len(have) else None
 
@@ -152,13 +152,14 @@ def _last(run: pd.DataFrame, col: str) -> float | None:
 def _columns(run: pd.DataFrame, names: tuple[str, ...]) -> dict[str, np.ndarray | pd.Series]:
     """``names`` that ``run`` has: float64 columns as numpy arrays (pandas' ``Series`` ops
     cost ~50x numpy's on one session, and give the same numbers: without bottleneck pandas'
-    mean is numpy's sum / count), other columns as the Series (pandas' own rules)."""
-    have = set(run.columns.tolist())  # (iterating a str Index goes value by value)
+    mean is numpy's sum / count), other columns as the Series (pandas' own rules). The
+    arrays are read without making a Series of each (``run[c]`` costs ~15x the read)."""
+    have = run_arrays(run)
     out: dict[str, np.ndarray | pd.Series] = {}
     for c in dict.fromkeys(names):
         if c in have:
-            s = run[c]
-            out[c] = s.to_numpy() if s.dtype == np.float64 else s
+            a = have[c]
+            out[c] = a if isinstance(a, np.ndarray) and a.dtype == np.float64 else run[c]
     return out
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import profile as prof
 from .columns import Col, Group, Producer, gather, read_raw, typed
+from .frame import build_frame, str_array
 from .profile import FIT_EPOCH_S
 from .walk import BASE_TYPES, BYTE, STRING, Layout
 
@@ -385,7 +386,7 @@ def _combine(cols: list[Col | None], place: Placement, row: np.ndarray | None = 
         and any(c.valid.any() for c, _ in pairs)
     ):
         # what pandas infers for str-or-None objects, without looking at every value
-        return pd.array(_combine_objects(pairs, alone, n), dtype="str")
+        return str_array(_combine_objects(pairs, alone, n))
     if alone:
         return _to_array(pairs[0][0])
     if len(kinds) == 1 and kinds <= {"dt", "ldt", "bool"}:
@@ -460,21 +461,17 @@ def _owned(a):
 def _frame(columns: list[str], merged: list[dict[str, Col]], place: Placement) -> pd.DataFrame:
     total = place.n
     if total < BLOCK_MIN_ROWS or not columns:
-        data = {col: _owned(_combine([m.get(col) for m in merged], place)) for col in columns}
-        return pd.DataFrame(data, index=pd.RangeIndex(total), copy=False)
+        arrays = [_owned(_combine([m.get(col) for m in merged], place)) for col in columns]
+        return build_frame(columns, arrays, total)
     block = np.empty((len(columns), total))
-    floats: list[str] = []
-    others: list[tuple[int, str, object]] = []
+    float_at: list[int] = []
+    arrays = []
     for i, col in enumerate(columns):
-        row = block[len(floats)]
+        row = block[len(float_at)]
         a = _combine([m.get(col) for m in merged], place, row)
         if a is row:
-            floats.append(col)
+            float_at.append(i)
+            arrays.append(None)
         else:
-            others.append((i, col, a))
-    if not floats:
-        return pd.DataFrame({col: a for _, col, a in others}, index=pd.RangeIndex(total))
-    df = pd.DataFrame(block[: len(floats)].T, columns=floats, copy=False)
-    for i, col, a in others:  # in column order, so position i is always reachable
-        df.insert(i, col, a)
-    return df
+            arrays.append(_owned(a))
+    return build_frame(columns, arrays, total, block[: len(float_at)], float_at)

@@ -91,12 +91,12 @@ def read_raw(rows: np.ndarray, offset: int, size: int, base: int, big: bool) -> 
         vals = _strings(chunk)
         return Raw(base, vals, None, np.array([v is not None for v in vals], bool))
     count = size // bsize
-    dtype = np.dtype(char).newbyteorder(">" if big else "<")
+    dtype, native = _DTYPES[char, big]
     if rows.flags.c_contiguous and n:  # read in place (strided, maybe unaligned): one copy
         view = np.ndarray((n, count), dtype, rows, offset, (rows.strides[0], bsize))
     else:
         view = np.ascontiguousarray(chunk[:, : count * bsize]).view(dtype).reshape(n, count)
-    vals = view.astype(dtype.newbyteorder("="))
+    vals = view.astype(native)
     ev = ~np.isnan(vals) if invalid == "nan" else vals != _INVALID[base]
     if base == BYTE:
         valid = ev.any(axis=1)
@@ -106,6 +106,14 @@ def read_raw(rows: np.ndarray, offset: int, size: int, base: int, big: bool) -> 
         valid = np.ones(n, bool)
     return Raw(base, vals, ev, valid)
 
+
+#: (file dtype, native dtype) per numpy type character and byte order (made once: a
+#: dtype's ``newbyteorder`` costs ~1 us, a few times per field of every definition).
+_DTYPES = {
+    (char, big): (np.dtype(char).newbyteorder(">" if big else "<"), np.dtype(char))
+    for char, _, _ in BASE_TYPES.values()
+    for big in (False, True)
+}
 
 #: Invalid raw value of each integer base type, as a scalar of that type.
 _INVALID = {

@@ -179,9 +179,13 @@ class Walker:
         return end + 2
 
     def _tables(self) -> tuple[list[int], np.ndarray]:
-        """Message length by header byte (0: needs the slow path) and definition id by header."""
+        """Message length by header byte (0: needs the slow path) and definition id by header.
+
+        The lengths are also kept as a uint32 array for the native walk (``_steps``: made
+        once and updated in place, not converted from the list before every run of data)."""
         steps = [0] * 256
         defs = np.full(256, -1, dtype=np.int32)
+        self._steps = np.zeros(256, dtype=np.uint32)
         for local in range(16):
             self._update(steps, defs, local)
         return steps, defs
@@ -192,9 +196,11 @@ class Walker:
         if d is None:
             return
         step = d.size + 1 if d.mesg_num not in (FIELD_DESCRIPTION, DEVELOPER_DATA_ID) else 0
-        for h in _HEADERS_OF[local]:
+        heads = _HEADERS_OF[local]
+        for h in heads:
             defs[h] = d.id
             steps[h] = step
+        self._steps[heads] = step
 
     def _messages(self, pos: int, limit: int) -> None:
         """Walk the data section; a tight loop over headers while no definition changes."""
@@ -234,7 +240,7 @@ class Walker:
         path (a definition, developer data, an undefined type) or ``limit``; the last
         message may overrun ``limit`` (the caller reports it)."""
         if _walkc is not None:
-            starts, pos = _walkc.walk(self.buf, pos, limit, np.asarray(steps, dtype=np.uint32))
+            starts, pos = _walkc.walk(self.buf, pos, limit, self._steps)
             return np.frombuffer(starts, dtype=np.int64), pos
         buf, seg = self.buf, []
         app = seg.append
