@@ -15,14 +15,21 @@ Two phases in the same run, each with fresh emulators:
 - live: collector -> LiveSink -> outbox -> influxd (the full path).
 
 Prints notification -> InfluxDB latency (acknowledgement time - arrival time of each RSC/HR
-notification; for steps, ack time - end of the step) p50/p99, the collector process CPU
+notification; for steps, ack time - end of the step; the few steps completed only when the
+session ends, after the devices stopped, are counted apart) p50/p99, the collector process CPU
 share (goal: p99 <= 1 s, CPU <= 15 % of one core) and the live/baseline CPU ratio.
 
-    .venv/bin/python benchmarks/live.py --seconds 60 [--profile DIR]
+    .venv/bin/python benchmarks/live.py --seconds 60 [--runs 3] [--profile DIR]
+
+``--runs N`` repeats both phases N times (fresh emulators and influxd each time) and prints
+min/median/max of the CPU shares, their ratio and the p99 latencies over the runs (the
+machine's load varies: one run says little about the margin to the goals).
 
 ``--profile DIR`` runs pyinstrument on the collector's loop thread and on the writer thread
-during the live phase (writes ``live-loop.txt`` and ``live-writer.txt``; profiling costs CPU,
-so the figures of a profiled run are not the benchmark's).
+during the live phase (writes ``live-loop.txt`` and ``live-writer.txt``, and prints the
+share of each thread's busy time, i.e. not waiting in ``select``, spent in the contact
+detectors and in the streaming gait around them; profiling costs CPU, so the figures of a
+profiled run are not the benchmark's).
 """
 
 from __future__ import annotations
@@ -173,7 +180,59 @@ async def stop_profiling(sink, profilers: tuple, where: str) -> None:
     for name, prof in (("loop", loop_prof), ("writer", writer_prof)):
         path = Path(where) / f"live-{name}.txt"
         path.write_text(prof.output_text(unicode=False, color=False, show_all=False))
-        print(f"profile of the {name} thread: {path}")
+        busy, found = busy_shares(prof.last_session.root_frame())
+        parts = ", ".join(f"{k} {100 * v / max(busy, 1e-9):.0f} %" for k, v in found.items())
+        print(f"profile of the {name} thread: {path}; busy {busy:.1f} s: {parts or '-'}")
+
+
+#: (label, file suffix, functions): frames counted once, at their outermost call
+SHARES = [
+    ("contact detectors", "sensorhub/gait/base.py", ("detect", "detect_arrays")),
+    ("streaming gait", "sensorhub/live/gait.py", ("add", "finish")),
+    ("live sink", "sensorhub/live/sink.py", None),
+    ("journal/outbox", "sensorhub/store/", None),
+]
+
+
+def _waiting(function: str, path: str) -> bool:
+    """A frame where a thread waits: the event loop's select, the writer's executor queue
+    (``SimpleQueue.get``, a built-in) or a threading wait."""
+    if "sensorhub" in path:
+        return False
+    return (
+        function in ("select", "poll")
+        or (function == "get" and "built-in" in path)
+        or (function == "wait" and ("threading" in path or "queue" in path))
+    )
+
+
+def busy_shares(root) -> tuple[float, dict[str, float]]:
+    """Busy seconds of a profiled thread (its time minus waiting in ``select``/``poll``)
+    and the seconds under each of :data:`SHARES` (outermost frames only)."""
+    idle = 0.0
+    found = {label: 0.0 for label, _, _ in SHARES}
+
+    def walk(frame, inside: set[str]) -> None:
+        nonlocal idle
+        path = (frame.file_path or "").replace("\\", "/")
+        if _waiting(frame.function, path):
+            idle += frame.time
+            return
+        for label, suffix, funcs in SHARES:
+            if (
+                label not in inside
+                and suffix in path
+                and (funcs is None or frame.function in funcs)
+            ):
+                found[label] += frame.time
+                inside = inside | {label}
+        for child in frame.children:
+            walk(child, inside)
+
+    if root is None:
+        return 0.0, {}
+    walk(root, set())
+    return root.time - idle, {k: v for k, v in found.items() if v > 0}
 
 
 def phase(mode: str, seconds: float, cfg, profile: str = "") -> dict:
@@ -198,10 +257,39 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--emulators", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--profile", default="", help="folder: pyinstrument the live phase into it")
+    ap.add_argument("--runs", type=int, default=1, help="repeat both phases; min/median/max")
     args = ap.parse_args()
     if args.emulators:
         asyncio.run(emulators(args.emulators, args.seconds))
         return
+    results = []
+    for i in range(args.runs):
+        if args.runs > 1:
+            print(f"-- run {i + 1} of {args.runs}")
+        results.append(one_run(args))
+    if args.runs > 1:
+        print(f"-- over {args.runs} runs: min / median / max")
+        for label, values in (
+            ("collector CPU baseline %", [b["cpu_pct"] for b, _ in results]),
+            ("collector CPU live %    ", [live["cpu_pct"] for _, live in results]),
+            (
+                "ratio live/baseline     ",
+                [lv["cpu_pct"] / max(b["cpu_pct"], 1e-9) for b, lv in results],
+            ),
+            *(
+                (f"{kind} p99 ms           ", [lv[kind][2] for _, lv in results if kind in lv])
+                for kind in ("run", "stride")
+            ),
+        ):
+            if values:
+                print(
+                    f"{label}: {min(values):8.2f} / {float(np.median(values)):8.2f} /"
+                    f" {max(values):8.2f}"
+                )
+
+
+def one_run(args) -> tuple[dict, dict]:
+    """Both phases once, into a fresh influxd; prints that run's figures."""
     from tests.influxd import InfluxServer, influxd_binary
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -237,12 +325,16 @@ def main() -> None:
                 f"{kind:6s} {what} -> InfluxDB ack: n={n} p50 {p50:.0f} ms  p99 {p99:.0f} ms"
                 f"  (goal p99 <= 1000 ms)"
             )
+    if "stride_end" in live:  # not live: they wait for the collector to stop
+        n, p50, p99 = live["stride_end"]
+        print(f"steps completed at session end (after the devices stopped, not counted): n={n}")
     print(f"points sent {live.get('sent_points', 0)}, steps {live.get('steps', 0)}")
     print(
         f"collector CPU: baseline (memory sink) {base['cpu_pct']:.1f} %, live "
         f"{live['cpu_pct']:.1f} % of one core (goal <= 15 %); ratio live/baseline "
         f"{live['cpu_pct'] / max(base['cpu_pct'], 1e-9):.2f}x"
     )
+    return base, live
 
 
 if __name__ == "__main__":

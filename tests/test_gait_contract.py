@@ -168,3 +168,51 @@ def test_results_follow_parameters():
     kept = det.detect(frame).contacts_
     assert 0 < len(kept) < n and (kept["gct_ms"] >= 260).all()
     assert np.isfinite(kept["gct_ms"]).all()
+
+
+def _variants(placement: str):
+    """The frame as it is, cropped mid-stance (partial contacts), with a gap and NaNs, out
+    of order with repeated stamps, in m/s², and a 4 s live window."""
+    f = _frame(placement, fs=200.0)
+    yield "plain", f
+    yield "cropped", f[(f.t_s > 1.13) & (f.t_s < 8.71)]
+    g = f.copy()
+    g.iloc[600:700, 1:] = np.nan
+    g.iloc[1200:1203, 1:] = np.nan
+    yield "gap", g
+    yield "unsorted", pd.concat([f.iloc[300:400], f]).sample(frac=1.0, random_state=1)
+    acc = [c for c in f.columns if c.startswith("acc_")]
+    yield "m/s²", f.assign(**{c: f[c] * 9.80665 for c in acc})
+    yield "window", f[(f.t_s >= 3.3) & (f.t_s < 7.3)]
+
+
+@pytest.mark.parametrize("placement", sorted(DETECTORS))
+def test_detect_arrays_gives_the_contacts_of_detect(placement):
+    # the live path runs detect_arrays on every window: it must find exactly what detect
+    # finds on the same samples (the file/live seam depends on it), warnings included
+    for name, frame in _variants(placement):
+        by_frame = DETECTORS[placement]().detect(frame)
+        signals = {c: frame[c].to_numpy() for c in frame.columns if c != "t_s"}
+        det = DETECTORS[placement]()
+        assert det.detect_arrays(frame["t_s"].to_numpy(), signals) is det
+        got, want = det.contact_arrays_, by_frame.contacts_
+        assert list(got) == CONTACT_COLUMNS, name
+        for col in ("ic_s", "to_s", "gct_ms", "partial"):
+            np.testing.assert_array_equal(got[col], want[col].to_numpy(), err_msg=name)
+        assert list(got["side"]) == [s if isinstance(s, str) else None for s in want["side"]]
+        assert det.warnings_ == by_frame.warnings_ and det.fs_hz_ == by_frame.fs_hz_, name
+        assert _results(det.clone()) == []
+        if name == "cropped":  # the variant is what it says: stances cut at both edges
+            assert want["partial"].any()
+
+
+@pytest.mark.parametrize("placement", sorted(DETECTORS))
+def test_detect_arrays_validates_like_detect(placement):
+    det = DETECTORS[placement]()
+    f = _frame(placement, fs=50.0)
+    signals = {c: f[c].to_numpy() for c in f.columns if c != "t_s"}
+    with pytest.raises(SamplingRateError, match="below the minimum"):
+        det.detect_arrays(f["t_s"].to_numpy(), signals)
+    with pytest.raises(GaitError, match="needs columns"):
+        det.detect_arrays(f["t_s"].to_numpy(), {"other": f["t_s"].to_numpy()})
+    assert not hasattr(det, "contact_arrays_")

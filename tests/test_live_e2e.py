@@ -171,6 +171,11 @@ def test_four_sensors_to_influxdb(influx_cfg, influxd, db_name, caplog):
     assert len(memory.of("rsc")) == len(foot.sent) == 20 and len(memory.of("hr")) == 20
     check_run_points(influxd, db_name, memory)
     strides = check_strides(influxd, db_name, live)
+    # every step's acknowledgement is timed; those completed only by the session's end (the
+    # last contact has no successor) apart, as their wait is the stop's, not the live path's
+    lat = live.writer.stats.latency_ms
+    assert len(lat["stride"]) + len(lat["stride_end"]) == len(strides)
+    assert 1 <= len(lat["stride_end"]) < len(lat["stride"])
     # every synthetic contact once (the first/last one may lack a full window)
     assert len(truth) - 2 <= len(strides) <= len(truth)
     by_side = strides.groupby("side")["gct_ms"].median()

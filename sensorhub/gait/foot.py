@@ -23,10 +23,9 @@ default, no foot force-plate data here to calibrate them).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from . import signal as sg
-from .base import ContactDetector
+from .base import ContactDetector, Part, no_contacts
 
 
 class FootGyroDetector(ContactDetector):
@@ -55,11 +54,11 @@ class FootGyroDetector(ContactDetector):
         self.ic_lag_s = ic_lag_s
         self.to_lag_s = to_lag_s
 
-    def _detect_segment(self, t, sig, fs) -> pd.DataFrame:
+    def _detect_segment(self, t, sig, fs) -> Part:
         w = sg.lowpass(sig["gyr_ml_dps"], fs, self.lowpass_hz)
         sw, _ = sg.find_peaks(w, height=self.min_swing_dps, distance=int(self.min_stride_s * fs))
         if sw.size == 0:
-            return pd.DataFrame(columns=["ic_s", "to_s"])
+            return no_contacts()
         stride = int(np.median(np.diff(sw))) if sw.size > 1 else 0
         ics, tos = [], []
         # the stance before the first swing peak started before the data: its TO only
@@ -82,12 +81,10 @@ class FootGyroDetector(ContactDetector):
             tos.append(to)
         grid = np.arange(t.size)
         ic_i, to_i = np.array(ics, float), np.array(tos, float)
-        return pd.DataFrame(
-            {
-                "ic_s": np.interp(ic_i - self.ic_lag_s * fs, grid, t, left=np.nan),
-                "to_s": np.interp(to_i - self.to_lag_s * fs, grid, t, right=np.nan),
-            }
-        )
+        return {
+            "ic_s": np.interp(ic_i - self.ic_lag_s * fs, grid, t, left=np.nan),
+            "to_s": np.interp(to_i - self.to_lag_s * fs, grid, t, right=np.nan),
+        }
 
     def _ic_min(self, w: np.ndarray, p: int, q: int, fs: float) -> float:
         """First pronounced minimum after swing peak ``p`` (within ``ic_window_s``), or NaN."""

@@ -23,10 +23,9 @@ Walking has no flight phase, so it yields no contacts (and a warning).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from . import signal as sg
-from .base import ContactDetector
+from .base import ContactDetector, Part, no_contacts
 from .side import SacrumSideDetector
 
 
@@ -60,11 +59,11 @@ class SacrumDetector(ContactDetector):
         self.min_flight_s = min_flight_s
         self.side_detector = side_detector
 
-    def _detect_segment(self, t, sig, fs) -> pd.DataFrame:
+    def _detect_segment(self, t, sig, fs) -> Part:
         v = sg.lowpass(sig["acc_v_g"], fs, self.lowpass_hz)
         rises, falls, cut_start, cut_end = self._stance_runs(v, fs)
         if rises.size == 0:
-            return pd.DataFrame(columns=["ic_s", "to_s"])
+            return no_contacts()
         ap = sig.get("acc_ap_g")
         ic_idx = np.where(cut_start, np.nan, rises - self.rise_lag_s * fs)
         if ap is not None:
@@ -74,17 +73,15 @@ class SacrumDetector(ContactDetector):
             ic_idx = np.where(np.isfinite(ap_ic), ap_ic, ic_idx)
         to_idx = np.where(cut_end, np.nan, falls - self.fall_lag_s * fs)
         grid = np.arange(t.size)
-        df = pd.DataFrame(
-            {
-                "ic_s": np.interp(ic_idx, grid, t, left=np.nan),
-                "to_s": np.interp(to_idx, grid, t, right=np.nan),
-            }
-        )
+        part = {
+            "ic_s": np.interp(ic_idx, grid, t, left=np.nan),
+            "to_s": np.interp(to_idx, grid, t, right=np.nan),
+        }
         ml = sig.get("acc_ml_g")
-        if ml is not None and len(df) >= 4:
+        if ml is not None and rises.size >= 4:
             det = self.side_detector or SacrumSideDetector()
-            df["side"] = det.assign(ml, rises, falls)
-        return df
+            part["side"] = det.assign(ml, rises, falls)
+        return part
 
     def _stance_runs(
         self, v: np.ndarray, fs: float

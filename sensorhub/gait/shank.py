@@ -22,10 +22,9 @@ impact front follows force-plate IC by ≈ 30 ms) and are the same for every tri
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from . import signal as sg
-from .base import ContactDetector
+from .base import ContactDetector, Part, no_contacts
 
 
 class ShankDetector(ContactDetector):
@@ -58,12 +57,12 @@ class ShankDetector(ContactDetector):
         self.to_window = to_window
         self.to_lowpass_hz = to_lowpass_hz
 
-    def _detect_segment(self, t, sig, fs) -> pd.DataFrame:
+    def _detect_segment(self, t, sig, fs) -> Part:
         v = sig["acc_v_g"]
         norm = np.sqrt(sum(sig[c] ** 2 for c in sig))
         peaks = self._impacts(norm, fs)
         if peaks.size < 2:
-            return pd.DataFrame(columns=["ic_s", "to_s"])
+            return no_contacts()
         stride = float(np.median(np.diff(peaks)))
         ic = self._initial_contacts(norm, v, peaks, fs)
         # a front cut by the start: IC unknown; its TO window starts from the usual IC lead
@@ -72,12 +71,10 @@ class ShankDetector(ContactDetector):
         to = self._toe_off(v, np.where(cut, peaks - lead, ic), stride, fs)
         keep = ~(cut & np.isnan(to))
         grid = np.arange(t.size)
-        return pd.DataFrame(
-            {
-                "ic_s": np.interp(ic[keep] - self.ic_lag_s * fs, grid, t, left=np.nan),
-                "to_s": np.interp(to[keep] - self.to_lag_s * fs, grid, t, right=np.nan),
-            }
-        )
+        return {
+            "ic_s": np.interp(ic[keep] - self.ic_lag_s * fs, grid, t, left=np.nan),
+            "to_s": np.interp(to[keep] - self.to_lag_s * fs, grid, t, right=np.nan),
+        }
 
     def _initial_contacts(
         self, norm: np.ndarray, v: np.ndarray, peaks: np.ndarray, fs: float

@@ -5,6 +5,8 @@ All functions are pure (arrays in, arrays out). Times in seconds, accelerations 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -46,20 +48,29 @@ def fix_units(frame: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
     cols = [c for c in frame.columns if c.startswith("acc_") and c.endswith("_g")]
     if not cols:
         return frame
-    step = max(len(frame) // 20000, 1)  # a subsample is enough for a median
-    norm = np.sqrt(np.nansum(frame[cols].to_numpy(float)[::step] ** 2, axis=1))
+    scale = unit_scale([frame[c].to_numpy(float) for c in cols], warnings)
+    if scale is None:
+        return frame
+    out = frame.copy()
+    out[cols] = out[cols] * scale
+    return out
+
+
+def unit_scale(acc: list[np.ndarray], warnings: list[str]) -> float | None:
+    """Factor that turns the acceleration columns ``acc`` (in g, m/s² or mg) into g; None
+    when already in g. The unit is told by the median norm (see :func:`fix_units`); a
+    warning is appended when a conversion is needed."""
+    step = max(len(acc[0]) // 20000, 1)  # a subsample is enough for a median
+    norm = np.sqrt(np.nansum(np.column_stack([a[::step] for a in acc]) ** 2, axis=1))
     med = float(np.nanmedian(norm)) if norm.size else 0.0
-    scale = None
     if 4.0 < med < 25.0:
         scale, unit = 1.0 / G0, "m/s²"
     elif 300.0 < med < 3000.0:
         scale, unit = 1e-3, "mg"
-    if scale is None:
-        return frame
+    else:
+        return None
     warnings.append(f"accelerations look like {unit} (median |a| = {med:.1f}); converted to g")
-    out = frame.copy()
-    out[cols] = out[cols] * scale
-    return out
+    return scale
 
 
 def clipped_fraction(x: np.ndarray, limit_g: float = 7.9) -> float:
@@ -103,10 +114,31 @@ def lowpass(x: np.ndarray, fs_hz: float, fc_hz: float, order: int = 2) -> np.nda
     """Zero-lag Butterworth low-pass (filtfilt); returns ``x`` unchanged if too short."""
     if fc_hz >= 0.45 * fs_hz or len(x) < 20:
         return np.asarray(x, float)
-    from scipy.signal import butter, sosfiltfilt  # see find_peaks: imported on first use
+    from scipy.signal import sosfilt, sosfiltfilt  # see find_peaks: imported on first use
 
-    sos = butter(order, fc_hz / (fs_hz / 2), output="sos")
-    return sosfiltfilt(sos, x, axis=0)
+    sos, zi, edge = _butter(order, fc_hz / (fs_hz / 2))
+    x = np.asarray(x, float)
+    if x.ndim != 1 or x.size <= edge:
+        return sosfiltfilt(sos, x, axis=0)
+    # scipy's sosfiltfilt step by step (odd extension by 3 × taps, initial state zi scaled
+    # by the first sample, forward then backward) with the design and zi made once: the
+    # live path filters a 4 s window per pod every 0.2 s, where they cost as much as the
+    # filtering itself
+    ext = np.concatenate((2 * x[:1] - x[edge:0:-1], x, 2 * x[-1:] - x[-2 : -(edge + 2) : -1]))
+    y, _ = sosfilt(sos, ext, zi=zi * ext[:1])
+    y, _ = sosfilt(sos, y[::-1], zi=zi * y[-1:])
+    return y[::-1][edge:-edge]
+
+
+@functools.lru_cache(maxsize=64)
+def _butter(order: int, wn: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Butterworth low-pass sections, their steady-state initial conditions
+    (``sosfilt_zi``) and the padding ``sosfiltfilt`` uses (3 × the taps); cached."""
+    from scipy.signal import butter, sosfilt_zi
+
+    sos = butter(order, wn, output="sos")
+    ntaps = 2 * len(sos) + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
+    return sos, sosfilt_zi(sos), 3 * ntaps
 
 
 def find_peaks(x: np.ndarray, **settings) -> tuple[np.ndarray, dict]:

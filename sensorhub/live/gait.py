@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..gait import GaitError, asymmetry, body_rotation, make_detector
+from ..gait import ContactDetector, GaitError, asymmetry, body_rotation, make_detector
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
@@ -101,6 +101,7 @@ class PodStream:
         )
         self.rotation_every_s = detector_settings.pop("rotation_every_s", 5.0)
         self.detector_settings = detector_settings
+        self._detector: ContactDetector | None = None  # made on first use (settings checked)
         self._rot: np.ndarray | None = None
         self._rot_at = -np.inf
         self.clock = SensorClock()
@@ -156,22 +157,26 @@ class PodStream:
             return []
         try:
             body = xyz @ self._rotation(t, xyz).T
-            frame = pd.DataFrame(
-                {"t_s": t, "acc_ap_g": body[:, 0], "acc_ml_g": body[:, 1], "acc_v_g": body[:, 2]}
-            )
-            det = make_detector(self.location, **self.detector_settings)
-            contacts = det.detect(frame).contacts_
-            contacts = contacts[
-                ~contacts["partial"]
-            ]  # a stance cut by this window is seen whole in another
+            if self._detector is None:
+                self._detector = make_detector(self.location, **self.detector_settings)
+            # arrays, not a DataFrame: this runs every hop_s for every pod, and pandas'
+            # per-call cost was most of the collector's CPU (benchmarks/live.py)
+            found = self._detector.detect_arrays(
+                t, {"acc_ap_g": body[:, 0], "acc_ml_g": body[:, 1], "acc_v_g": body[:, 2]}
+            ).contact_arrays_
         except GaitError as exc:  # e.g. a 52 Hz stream: below the detector's minimum rate
             if str(exc) not in self.errors:
                 self.errors.append(str(exc))
                 log.warning("%s: no live gait: %s", self.pod, exc)
             return []
+        whole = ~found["partial"]  # a stance cut by this window is seen whole in another
         out = []
-        for ic, to, gct, side in contacts[["ic_s", "to_s", "gct_ms", "side"]].itertuples(
-            index=False
+        for ic, to, gct, side in zip(
+            found["ic_s"][whole].tolist(),
+            found["to_s"][whole].tolist(),
+            found["gct_ms"][whole].tolist(),
+            found["side"][whole].tolist(),
+            strict=True,
         ):
             if ic > final_until_s or ic <= self._last_ic_s + self.dedupe_s:
                 continue

@@ -131,11 +131,13 @@ class LiveSink:
 
     async def close(self) -> list[SessionReport]:
         """End the session: last steps, journal rows, session points, daily load, flush."""
+        # steps completed only now (the contacts of the last seconds) count their latency
+        # apart: it is the time the session took to stop, not the live path's
         for pod in self.pods.values():
             a = self._athlete(pod.athlete)
-            self._write_steps(a, a.steps.add(pod, pod.finish(), time.time()))
+            self._write_steps(a, a.steps.add(pod, pod.finish(), time.time()), "stride_end")
         for a in self.athletes.values():
-            self._write_steps(a, a.steps.finish())
+            self._write_steps(a, a.steps.finish(), "stride_end")
         if self._alert_tasks:
             await asyncio.gather(*self._alert_tasks, return_exceptions=True)
         await self.writer.stop()
@@ -171,7 +173,7 @@ class LiveSink:
         self._athlete(spec.athlete).steps.register(pod)
         return pod
 
-    def _write_steps(self, a: AthleteSession, steps: list[Step]) -> None:
+    def _write_steps(self, a: AthleteSession, steps: list[Step], kind: str = "stride") -> None:
         for s in steps:
             c = s.contact
             tags = {"athlete": a.athlete, "side": c.side or "", "placement": c.location}
@@ -181,7 +183,7 @@ class LiveSink:
             if line is None:
                 continue
             self.writer.put(
-                ("stride", key, ms), "stride", line, int(s.end_s * NS), "stride", urgent=True
+                ("stride", key, ms), "stride", line, int(s.end_s * NS), kind, urgent=True
             )
             self.stride_points += 1
         if steps and self.on_window is not None:

@@ -79,7 +79,8 @@ class OutboxWriter:
     """Background outbox writer for one journal (see the module docstring).
 
     ``put(key, measurement, line, t_event_ns, kind)``: ``t_event_ns`` (Unix ns) is the
-    notification arrival (``kind`` 'run') or the end of a step ('stride'); when the line
+    notification arrival (``kind`` 'run') or the end of a step ('stride'; 'stride_end' for
+    the steps completed when the session ends, see ``LiveSink.close``); when the line
     is acknowledged by InfluxDB, ack time − event time goes to ``stats.latency_ms[kind]``.
 
     Args:
