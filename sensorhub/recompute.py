@@ -22,7 +22,8 @@ from .alerts.plans import PlanAlerts
 from .config import Config
 from .plans import PlanError
 from .recorder import session_line
-from .store import Journal, SessionRow, delete_span, point_line
+from .store import Journal, SessionRow, delete_span
+from .store.lineprotocol import frame_points, to_ms
 
 log = logging.getLogger(__name__)
 # Daily load runs on past the last session as rest days up to today, at most this long:
@@ -69,10 +70,8 @@ class Recompute:
             )
             for span in _dropped_spans(old, table)
         ]
-        lines = [
-            point_line("load", {"athlete": athlete_id}, row, _day_start_utc(day, athlete.tz))
-            for day, row in changed.to_dict("index").items()
-        ]
+        starts = pd.DatetimeIndex(changed.index).tz_localize(athlete.tz).tz_convert("UTC")
+        lines = frame_points("load", {"athlete": athlete_id}, changed, to_ms(starts))
         with self.journal.transaction():
             for row in relabelled:  # sessions whose load changed to the series' method
                 self.journal.update_session(

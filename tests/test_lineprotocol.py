@@ -8,6 +8,7 @@ import pytest
 
 from sensorhub.store.lineprotocol import (
     escape_key,
+    frame_points,
     frame_to_lines,
     point_line,
     series_key,
@@ -118,3 +119,65 @@ def test_frame_to_lines_coerces_like_to_numeric() -> None:
     assert frame_to_lines("m", frame, {}) == reference_lines("m", frame, {})
     assert frame_to_lines("m", frame, {})[0] == "m i=1.0,b=1.0,s=1.5 1767225600000"
     assert frame_to_lines("m", frame.iloc[:0], {}) == []
+
+
+# --- FIT-like scaled values; the points of a daily table, column by column ------------------
+
+
+def test_scaled_integers_and_edges_match_repr() -> None:
+    """FIT-like scaled integers (``raw / 10**d``), coordinates, repeated values and values at
+    the edges of repr's formats (exponent range, 15-17 digits, -0.0) are written as ``repr``,
+    before 1970 too."""
+    rng = np.random.default_rng(7)
+    n = 5000
+    data = {f"d{d}": rng.integers(-(10**9), 10**9, n) / 10.0**d for d in range(9)}
+    data["edges"] = rng.choice(
+        [
+            0.0,
+            -0.0,
+            1e-4,
+            9.9e-5,
+            1e-5,
+            0.1 + 0.2,
+            123456789012345.0,
+            999999999999999.9,
+            1e15,
+            1e16,
+            5e-324,
+            -0.5,
+            150.0,
+            2.5e-3,
+            1234567.0000001,
+        ],
+        n,
+    )
+    data["mixed"] = np.where(rng.random(n) < 0.5, rng.integers(0, 300, n) / 2.0, rng.random(n))
+    data["lat"] = rng.integers(-(2**31), 2**31, n) * (180.0 / 2**31)
+    data["few"] = rng.choice(rng.random(40) * 1000, n)
+    idx = pd.date_range("1969-12-31T23:59:58Z", periods=n, freq="37ms")  # before 1970 too
+    frame = pd.DataFrame(data, index=idx)
+    frame.iloc[rng.random(n) < 0.1, 3] = np.nan
+    tags = {"athlete": "ana"}
+    assert frame_to_lines("run", frame, tags) == reference_lines("run", frame, tags)
+
+
+def test_frame_points_equal_point_line_per_row() -> None:
+    days = pd.date_range("2026-03-28", periods=4, freq="D")
+    frame = pd.DataFrame(
+        {
+            "load": [1.5, np.nan, 0.0, -0.0],
+            "status": ["ok", None, 'say "hi"', np.nan],
+            "n": pd.array([1, 2, None, 4], dtype="Int64"),
+            "flag": [True, False, True, False],
+            "none": [np.nan] * 4,
+        },
+        index=days,
+    )
+    starts = days.tz_localize("Europe/Berlin").tz_convert("UTC")
+    want = [
+        point_line("load", {"athlete": "ana"}, row, t)
+        for row, t in zip(frame.to_dict("index").values(), starts, strict=True)
+    ]
+    assert frame_points("load", {"athlete": "ana"}, frame, to_ms(starts)) == want
+    assert frame_points("load", {}, frame.iloc[:0], np.zeros(0, np.int64)) == []
+    assert frame_points("x", {}, frame[["none"]], to_ms(starts)) == [None] * 4

@@ -122,3 +122,18 @@ def test_per_sample_and_session_average_forms_agree_at_constant_hr_and_differ_on
     assert ramp == pytest.approx(108.72854, rel=1e-6)
     assert average == pytest.approx(92.07398, rel=1e-6)
     assert 1 - average / ramp == pytest.approx(0.1532, abs=1e-4)
+
+
+@pytest.mark.parametrize("unit", ["ns", "us", "s"])
+def test_trimp_of_a_float_series_in_time_order_equals_the_general_path(unit):
+    """The NumPy path (float HR, sorted DatetimeIndex of any unit) gives the very sum of the
+    pandas path (here reached through an object series)."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    steps = rng.choice([1, 1, 1, 2, 30], n).cumsum()
+    idx = pd.DatetimeIndex(pd.Timestamp("2026-05-01", tz="UTC") + pd.to_timedelta(steps, "s"))
+    hr = pd.Series(rng.normal(140, 25, n), index=idx.as_unit(unit))
+    hr[rng.random(n) < 0.1] = np.nan
+    fast = trimp_banister(hr, 50, 190, "female")
+    assert fast == trimp_banister(hr.astype(object), 50, 190, "female")
+    assert trimp_banister(hr * np.nan, 50, 190, "male") is None

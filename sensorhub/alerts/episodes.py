@@ -45,10 +45,12 @@ def episodes(obs: pd.DataFrame, rule: Rule, is_open: bool = False) -> list[Episo
     current: Episode | None = None
     if is_open:
         current = Episode(rule.name, rule.severity, pd.NaT, float("nan"), rule.threshold, "", "")
-    for t, row in obs.sort_index().iterrows():
-        v = float(row["value"])
+    obs = obs.sort_index()
+    values = [float(x) for x in obs["value"].tolist()]
+    for i, (t, v) in enumerate(zip(obs.index, values, strict=True)):
         if current is None:
             if rule.fires(v):
+                row = obs.iloc[i]  # the whole row only where an episode opens (no iterrows)
                 current = Episode(
                     rule.name,
                     rule.severity,

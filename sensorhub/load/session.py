@@ -17,6 +17,7 @@ TRIMP_WEIGHTS: dict[str, tuple[float, float]] = {
 }
 
 LOAD_METHODS = ("trimp", "srpe", "duration")
+_TICKS_PER_S = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}  # of a DatetimeIndex's unit
 
 
 def _sample_minutes(hr: pd.Series, dt_s: float | None, max_gap_s: float) -> np.ndarray:
@@ -75,12 +76,29 @@ def trimp_banister(
         raise ValueError(f"sex must be one of {sorted(TRIMP_WEIGHTS)}, got {sex!r}")
     if not hr_max > hr_rest:
         raise ValueError(f"hr_max ({hr_max}) must be greater than hr_rest ({hr_rest})")
+    k, b = TRIMP_WEIGHTS[sex]
+    if (  # a float series in time order (what normalise builds): the same sum without pandas
+        dt_s is None
+        and isinstance(hr_bpm, pd.Series)
+        and hr_bpm.dtype == np.float64
+        and isinstance(hr_bpm.index, pd.DatetimeIndex)
+        and hr_bpm.index.is_monotonic_increasing
+    ):
+        v = hr_bpm.to_numpy()
+        good = ~np.isnan(v)
+        if not good.any():
+            return None
+        t = hr_bpm.index.asi8[good]
+        per_s = _TICKS_PER_S[hr_bpm.index.unit]
+        t_s = (t - t[0]) / per_s
+        minutes = np.clip(np.diff(t_s, prepend=t_s[0]), 0.0, max_gap_s) / 60.0
+        hrr = np.clip((v[good] - hr_rest) / (hr_max - hr_rest), 0.0, 1.0)
+        return float(np.sum(minutes * hrr * k * np.exp(b * hrr)))
     hr = pd.to_numeric(pd.Series(hr_bpm), errors="coerce").dropna()
     if hr.empty:
         return None
     if dt_s is None:
         hr = hr.sort_index()
-    k, b = TRIMP_WEIGHTS[sex]
     hrr = np.clip((hr.to_numpy(dtype=float) - hr_rest) / (hr_max - hr_rest), 0.0, 1.0)
     minutes = _sample_minutes(hr, dt_s, max_gap_s)
     return float(np.sum(minutes * hrr * k * np.exp(b * hrr)))

@@ -390,9 +390,13 @@ class Journal:
     def replace_daily_load(self, athlete: str, table: pd.DataFrame) -> None:
         """Store the athlete's whole daily table (index: day), replacing what was there."""
         self.db.execute("DELETE FROM daily_load WHERE athlete=?", (athlete,))
+        if table.empty:
+            return
+        cols = list(table.columns)
+        values = zip(*(table[c].tolist() for c in cols), strict=True)  # column by column: fast
         rows = [
-            (athlete, day.strftime("%Y-%m-%d"), json.dumps({k: _value(v) for k, v in vals.items()}))
-            for day, vals in table.to_dict("index").items()
+            (athlete, day, json.dumps(dict(zip(cols, map(_value, vals), strict=True))))
+            for day, vals in zip(table.index.strftime("%Y-%m-%d"), values, strict=True)
         ]
         self.db.executemany("INSERT INTO daily_load VALUES (?,?,?)", rows)
 

@@ -183,6 +183,27 @@ def point_line(
     return line_at(series_key(measurement, tags), fields, epoch_ms(time))
 
 
+def frame_points(
+    measurement: str, tags: Mapping[str, str], frame: pd.DataFrame, ms: np.ndarray
+) -> list[str | None]:
+    """:func:`point_line` of every row of ``frame`` (its columns the fields, any type that
+    :func:`format_value` takes) at ``ms`` (epoch milliseconds, one per row): None for a row
+    without a field with a value. Column by column, not a dict per row."""
+    if not len(frame.columns):
+        return [None] * len(ms)
+    series = series_key(measurement, tags)
+    columns = []
+    for name in frame.columns:
+        prefix = escape_key(str(name)) + "="
+        texts = map(format_value, frame[name].tolist())
+        columns.append([None if t is None else prefix + t for t in texts])
+    out: list[str | None] = []
+    for fields, at in zip(zip(*columns, strict=True), ms.tolist(), strict=True):
+        body = ",".join(filter(None, fields))
+        out.append(f"{series} {body} {at}" if body else None)
+    return out
+
+
 def epoch_ms(time: pd.Timestamp | float) -> int:
     """Milliseconds since the Unix epoch, floored (as :func:`to_ms` does for frames); a float
     is Unix seconds."""
