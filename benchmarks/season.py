@@ -16,8 +16,17 @@ in its own process (peak RSS is per process):
    as they are. Reported: wall time / best raw time (goal <= 1.25); then the writer alone
    (``InfluxWriter.flush`` of step 1's outbox) against the raw rate.
 
+Every timed run against InfluxDB gets a fresh influxd of its own: influxd goes on compacting
+what an earlier run wrote for tens of seconds, and a run on a server holding four earlier
+copies of the season was measured 1.6x slower than the same run on a fresh one. CPU seconds
+of influxd and of the client are printed next to each wall time (the machine is shared).
+
+``--writer-only JOURNAL`` skips the compute path and measures raw plain against the writer
+alone, ``--repeat`` times interleaved, each on its own copy of JOURNAL's outbox (a compute
+run prints where it left its journal).
+
     .venv/bin/python benchmarks/season.py [--base /tmp/base] [--serial] [--gzip] [--limit N]
-        [--compute-only]
+        [--compute-only] [--writer-only JOURNAL [--repeat N]]
 """
 
 from __future__ import annotations
@@ -28,11 +37,14 @@ import json
 import os
 import pickle
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -64,19 +76,24 @@ def worker(mode: str, home: str, influx_url: str, db: str, limit: int | None, du
     if influx_url:  # a 5000-day ``load`` batch spans ~700 weekly shards: influxd needs > 10 s
         cfg.influx.timeout_s = 120.0
     files = corpus(limit)
+    if os.environ.get("BENCH_COALESCE") == "0":  # one request a batch, as before
+        from sensorhub.delivery import Delivery
+
+        Delivery.coalesce = False
     pipe = Pipeline(cfg, now=pd.Timestamp(NOW))
     t0 = time.perf_counter()
     if mode == "writer":  # ship the outbox a compute run left (InfluxDB the bound)
-        from sensorhub.store import InfluxWriter
-
         waiting = pipe.journal.outbox.stats()["points"]
-        report = InfluxWriter(cfg.influx).flush(pipe.journal)
+        cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        report = pipe.delivery.flush()  # InfluxWriter.flush, as ``sensorhub flush`` runs it
         secs = time.perf_counter() - t0
         return {
             "seconds": secs,
             "points": waiting,
             "sent": report.sent_points,
             "requests": report.requests,
+            "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu0,
+            "errors": report.errors[-2:],
         }
     if mode in ("overlap", "serial"):  # Pipeline.ingest: ship while storing, or after
         if os.environ.get("BENCH_SEND_GZIP"):
@@ -88,10 +105,12 @@ def worker(mode: str, home: str, influx_url: str, db: str, limit: int | None, du
         report = pipe.ingest(files, progress=lambda r: last.__setitem__(0, time.perf_counter()))
         stored = last[0] - t0
         flush = report.flush
+        shipped = report.shipped.points if report.shipped else 0
     else:
         report = pipe.ingest(files)
         stored = time.perf_counter() - t0
         flush = report.flush
+        shipped = 0
     total = time.perf_counter() - t0
     out = {
         "files": len(files),
@@ -100,6 +119,7 @@ def worker(mode: str, home: str, influx_url: str, db: str, limit: int | None, du
         "points": pipe.journal.db.execute("SELECT SUM(n_records) FROM sources").fetchone()[0],
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+        "shipped_while_storing": shipped,
     }
     if flush is not None:
         out["flush_points"] = flush.sent_points
@@ -127,6 +147,107 @@ def run_worker(mode: str, checkout: Path, home: str = "", **kw) -> dict:
 
 
 # -- raw posting ---------------------------------------------------------------------------
+@contextmanager
+def fresh_server() -> Iterator:
+    """A fresh influxd (its own data dir, removed after): no run pays for another's
+    compactions."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from influxd import InfluxServer
+
+    root = Path(tempfile.mkdtemp(prefix="bench-influxd-"))
+    server = InfluxServer(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def raw_post(bodies: list[bytes], gzipped: bool, connections: int) -> tuple[float, float, float]:
+    """Wall seconds, influxd CPU seconds and client CPU seconds of :func:`post_all` into a
+    fresh influxd."""
+    with fresh_server() as server:
+        cpu0, own0 = cpu_seconds(server.proc.pid), sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        secs = post_all(server.url, "raw", bodies, gzipped, connections)
+        own = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - own0
+        return secs, cpu_seconds(server.proc.pid) - cpu0, own
+
+
+def writer_alone(journal: Path, limit: int | None) -> tuple[dict, float]:
+    """The writer worker on a copy of ``journal`` into a fresh influxd; (its result, influxd
+    CPU seconds)."""
+    home = tempfile.mkdtemp(prefix="bench-writer-")
+    for part in ("", "-wal"):  # a journal left open has its last commits in the WAL
+        if Path(f"{journal}{part}").exists():
+            shutil.copy(f"{journal}{part}", Path(home) / f"journal.sqlite{part}")
+    try:
+        with fresh_server() as server:
+            cpu0 = cpu_seconds(server.proc.pid)
+            got = run_worker("writer", ROOT, home, url=server.url, db="writer", limit=limit)
+            return got, cpu_seconds(server.proc.pid) - cpu0
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def outbox_bodies(journal: Path) -> list[bytes]:
+    """The line protocol of every waiting outbox batch of ``journal``, oldest first."""
+    sys.path.insert(0, str(ROOT))
+    from sensorhub.store import Journal
+
+    j = Journal(journal)
+    try:
+        return [b.body.encode() for b in j.outbox.batches()]
+    finally:
+        j.close()
+
+
+def show_writer(got: dict, influx_cpu: float, n_points: int, raw: dict, label: str) -> float:
+    """Print the writer's line against the raw rates; the fraction of the best raw rate."""
+    rate = got["sent"] / got["seconds"]
+    best = min(r[0] for r in raw.values())
+    plain = rate / (n_points / raw["plain"][0])
+    print(
+        f"writer ({label}): {got['seconds']:.2f} s, {got['sent']:,} points in"
+        f" {got['requests']} requests, {rate:,.0f} points/s = {plain:.0%}"
+        f" of the raw plain 1-connection rate, {rate / (n_points / best):.0%} of the best raw"
+        f" (goal >= 90 %); CPU: writer {got['cpu_s']:.1f} s, influxd {influx_cpu:.1f} s"
+        f" (raw plain: influxd {raw['plain'][1]:.1f} s, client {raw['plain'][2]:.1f} s):"
+        f" {(raw['plain'][1] + raw['plain'][2]) / (influx_cpu + got['cpu_s']):.0%} of the raw"
+        f" rate per CPU second (the steadier on a shared machine); load {os.getloadavg()[0]:.1f}"
+    )
+    for e in filter(None, got.get("errors", [])):
+        print(f"  error: {e}")
+    return rate / (n_points / best)
+
+
+def writer_only(journal: Path, repeat: int, limit: int | None) -> None:
+    """Raw plain against the writer alone on ``journal``'s outbox, ``repeat`` times."""
+    bodies = outbox_bodies(journal)
+    n_points = sum(b.count(b"\n") + 1 for b in bodies)
+    print(f"outbox of {journal}: {len(bodies)} batches, {n_points:,} points", flush=True)
+    fractions = []
+    for i in range(repeat):
+        raw = {"plain": raw_post(bodies, False, 1)}
+        print(
+            f"raw post plain    {raw['plain'][0]:8.2f} s {n_points / raw['plain'][0]:>12,.0f}"
+            f" points/s; CPU influxd {raw['plain'][1]:.1f} s, client {raw['plain'][2]:.1f} s"
+            f" (load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+        os.environ["BENCH_COALESCE"] = "0"
+        got, influx_cpu = writer_alone(journal, limit)
+        show_writer(got, influx_cpu, n_points, raw, f"run {i + 1}, one request a batch (before)")
+        os.environ["BENCH_COALESCE"] = ""
+        got, influx_cpu = writer_alone(journal, limit)
+        fractions.append(show_writer(got, influx_cpu, n_points, raw, f"run {i + 1}"))
+    fractions.sort()
+    print(
+        f"writer / raw plain over {repeat} runs: min {fractions[0]:.0%},"
+        f" median {fractions[len(fractions) // 2]:.0%}, max {fractions[-1]:.0%}"
+    )
+
+
 def post_all(url: str, db: str, bodies: list[bytes], gzipped: bool, connections: int) -> float:
     """Seconds to POST every body (each ``connections``-th to one connection)."""
     httpx.post(f"{url}/query", params={"q": f'CREATE DATABASE "{db}"'}).raise_for_status()
@@ -167,6 +288,13 @@ def main() -> None:
     ap.add_argument("--gzip", action="store_true", help="also: overlap, sending gzip bodies")
     ap.add_argument("--limit", type=int, help="only the first N files")
     ap.add_argument("--compute-only", action="store_true", help="stop after the compute path")
+    ap.add_argument(
+        "--writer-only",
+        type=Path,
+        metavar="JOURNAL",
+        help="only raw plain against the writer alone, on the outbox of this journal",
+    )
+    ap.add_argument("--repeat", type=int, default=1, help="--writer-only: pairs to measure")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--home", help=argparse.SUPPRESS)
     ap.add_argument("--url", default="", help=argparse.SUPPRESS)
@@ -178,14 +306,22 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from influxd import InfluxServer, influxd_binary
+    from influxd import influxd_binary
 
+    if args.writer_only:
+        if not args.writer_only.is_file():
+            sys.exit(f"no such journal: {args.writer_only}")
+        if not influxd_binary():
+            sys.exit("influxd not installed")
+        writer_only(args.writer_only, max(1, args.repeat), args.limit)
+        return
     files = corpus(args.limit)
     print(f"corpus: {len(files)} files", flush=True)
     dump = tempfile.mktemp(suffix=".pickle")
     home = tempfile.mkdtemp(prefix="bench-season-")
     ours = run_worker("compute", ROOT, home, limit=args.limit, dump=dump)
     show_compute("this checkout", ours)
+    print(f"  its outbox: {home}/journal.sqlite (--writer-only takes it)", flush=True)
     if args.base:
         base = run_worker("compute", args.base, limit=args.limit)
         show_compute(f"base {args.base}", base)
@@ -206,50 +342,44 @@ def main() -> None:
     bodies = pickle.loads(Path(dump).read_bytes())
     os.unlink(dump)
     n_points = sum(b.count(b"\n") + 1 for b in bodies)
-    server = InfluxServer(Path(tempfile.mkdtemp(prefix="bench-influxd-")))
-    server.start()
-    try:
-        raw = {}
-        for name, gz, conns in (("plain", False, 1), ("gzip", True, 1), ("plain x2", False, 2)):
-            raw[name] = post_all(server.url, f"raw_{len(raw)}", bodies, gz, conns)
-            print(
-                f"raw post {name:<9}{raw[name]:8.2f} s {n_points / raw[name]:>12,.0f} points/s"
-                f"  (load {os.getloadavg()[0]:.1f})"
-            )
-        bound = min(raw.values())
-        runs = [("overlap", "", "season: ship while ingesting (plain text)")]
-        if args.gzip:
-            runs.append(("overlap", "1", "season: ship while ingesting (stored gzip as is)"))
-        if args.serial:
-            runs.append(("serial", "", "season: ingest, then ship (plain text)"))
-        for i, (mode, gz, label) in enumerate(runs):
-            os.environ["BENCH_SEND_GZIP"] = gz
-            influx_cpu = cpu_seconds(server.proc.pid)
-            got = run_worker(mode, ROOT, url=server.url, db=f"season_{i}", limit=args.limit)
-            influx_cpu = cpu_seconds(server.proc.pid) - influx_cpu
-            print(
-                f"{label}: {got['seconds']:.2f} s (stored after {got['stored_s']:.2f} s),"
-                f" {got['flush_points']:,} points shipped, {got['left']} batches left,"
-                f" peak RSS {got['rss_mb']:.0f} MB (load {os.getloadavg()[0]:.1f})"
-            )
-            for e in filter(None, got["errors"]):
-                print(f"  error: {e}")
-            print(f"  wall / raw post ({bound:.2f} s): {got['seconds'] / bound:.2f} (goal <= 1.25)")
-            print(
-                f"  CPU: ingest process {got['cpu_s']:.1f} s, influxd {influx_cpu:.1f} s (on a"
-                f" shared machine the sum, not the larger, bounds the wall time)"
-            )
-        os.environ["BENCH_SEND_GZIP"] = ""
-        got = run_worker("writer", ROOT, home, url=server.url, db="writer", limit=args.limit)
-        rate = got["sent"] / got["seconds"]
+    raw = {}
+    for name, gz, conns in (("plain", False, 1), ("gzip", True, 1), ("plain x2", False, 2)):
+        raw[name] = raw_post(bodies, gz, conns)
+        secs, influx_cpu, own = raw[name]
         print(
-            f"writer (InfluxWriter.flush of the outbox left by step 1, plain text): "
-            f"{got['seconds']:.2f} s, {got['sent']:,} points in {got['requests']} requests,"
-            f" {rate:,.0f} points/s = {rate / (n_points / raw['plain']):.0%} of the raw plain"
-            f" 1-connection rate, {rate / (n_points / bound):.0%} of the best raw (goal >= 90 %)"
+            f"raw post {name:<9}{secs:8.2f} s {n_points / secs:>12,.0f} points/s;"
+            f" CPU influxd {influx_cpu:.1f} s, client {own:.1f} s (load {os.getloadavg()[0]:.1f})",
+            flush=True,
         )
-    finally:
-        server.stop()
+    bound = min(r[0] for r in raw.values())
+    runs = [("overlap", "", "season: ship while ingesting (plain text)")]
+    if args.gzip:
+        runs.append(("overlap", "1", "season: ship while ingesting (stored gzip as is)"))
+    if args.serial:
+        runs.append(("serial", "", "season: ingest, then ship (plain text)"))
+    for mode, gz, label in runs:
+        os.environ["BENCH_SEND_GZIP"] = gz
+        with fresh_server() as server:
+            influx_cpu = cpu_seconds(server.proc.pid)
+            got = run_worker(mode, ROOT, url=server.url, db="season", limit=args.limit)
+            influx_cpu = cpu_seconds(server.proc.pid) - influx_cpu
+        print(
+            f"{label}: {got['seconds']:.2f} s (stored after {got['stored_s']:.2f} s,"
+            f" {got['shipped_while_storing']:,} points shipped by then),"
+            f" {got['flush_points']:,} points shipped, {got['left']} batches left,"
+            f" peak RSS {got['rss_mb']:.0f} MB (load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+        for e in filter(None, got["errors"]):
+            print(f"  error: {e}")
+        print(f"  wall / raw post ({bound:.2f} s): {got['seconds'] / bound:.2f} (goal <= 1.25)")
+        print(
+            f"  CPU: ingest process {got['cpu_s']:.1f} s, influxd {influx_cpu:.1f} s (on a"
+            f" shared machine the sum, not the larger, bounds the wall time)"
+        )
+    os.environ["BENCH_SEND_GZIP"] = ""
+    got, influx_cpu = writer_alone(Path(home) / "journal.sqlite", args.limit)
+    show_writer(got, influx_cpu, n_points, raw, "InfluxWriter.flush of step 1's outbox, plain text")
 
 
 def cpu_seconds(pid: int) -> float:

@@ -105,3 +105,31 @@ def test_writer_ships_the_moment_influxdb_is_back(own_influxd, db_name, tmp_path
     assert up.ok and up.sent_points == 260
     assert own_influxd.count(db_name, "run", "hr_bpm") == 250
     assert own_influxd.count(db_name, "load", "daily_load") == 10
+
+
+@pytest.mark.influx
+@pytest.mark.parametrize("send_gzip", [False, True])
+def test_each_stored_body_is_inflated_at_most_once_a_send(
+    influxd, db_name, tmp_path, monkeypatch, send_gzip
+):
+    """A stored gzip body is decompressed once per send as plain text and never when sent as
+    is (``_ship`` used to inflate it once to look for ``#influxql`` and again to post it)."""
+    from sensorhub.config import InfluxConfig
+    from sensorhub.store import InfluxWriter, Journal
+
+    from .faults.points import load_lines, run_lines
+
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.outbox.enqueue("run", run_lines(250), 100)
+    journal.outbox.enqueue("load", load_lines(1.0, days=10), 100)
+    inflated: list[int] = []
+    real = gzip.decompress
+    monkeypatch.setattr(gzip, "decompress", lambda b: inflated.append(len(b)) or real(b))
+    writer = InfluxWriter(InfluxConfig(url=influxd.url, database=db_name))
+    monkeypatch.setattr(writer, "send_gzip", send_gzip)
+    report = writer.flush(journal)
+    assert report.ok and report.sent_points == 260 and report.requests >= 4
+    assert len(inflated) == (0 if send_gzip else 4)
+    assert influxd.count(db_name, "run", "hr_bpm") == 250
+    assert influxd.count(db_name, "load", "daily_load") == 10
+    journal.close()
