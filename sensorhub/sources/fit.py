@@ -24,22 +24,6 @@ from ..summary import run_summary
 from .base import FileSource, HrLimits, IngestedSource, Series, SessionRecord, SourceError
 from .registry import register
 
-# FIT messages ingest reads (the others stay undecoded in the lazy FitMessages).
-READ_MESSAGES = (
-    "file_id",
-    "device_info",
-    "user_profile",
-    "zones_target",
-    "hr_zone",
-    "sport",
-    "session",
-    "activity",
-    "timestamp_correlation",
-    "field_description",
-    "developer_data_id",
-    "record",
-)
-
 
 @register
 @dataclass
@@ -65,12 +49,13 @@ class FitSource(FileSource):
         return owner.tz if owner and owner.tz != "UTC" else None
 
     def read(self, path: Path, data: bytes, identity: str) -> IngestedSource:
-        try:
-            msgs = drivers.fit.decode(data)
-            for name in READ_MESSAGES:  # frames are built lazily: build them while decoding
-                msgs.frame(name)
+        try:  # frames are built when first read: a message that fails to decode raises there
+            return self._read(path, data, identity)
         except FitError as exc:
             raise SourceError(str(exc)) from None
+
+    def _read(self, path: Path, data: bytes, identity: str) -> IngestedSource:
+        msgs = drivers.fit.decode(data)
         devices = device_serials(msgs)
         tz = self._tz(devices)
         frames = split_sessions(msgs, now=self.now, power_source=self.power_source, tz=tz)
