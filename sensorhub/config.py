@@ -293,21 +293,71 @@ class Config:
     ble_devices: list[BleDevice] = field(default_factory=list)
     journal: JournalConfig = field(default_factory=JournalConfig)
     source_path: Path | None = None
+    # athletes stored in the journal (sensorhub.store.roster.refresh_athletes sets them)
+    stored_athletes: list[Athlete] = field(default_factory=list)
+    stored_from: tuple[str, int] | None = None  # (journal, roster version) they were read at
+
+    # Merge rule (docs/configuration.md): the config's athletes plus the stored ones; an id
+    # in both is the stored athlete, whole (its devices replace the config's), because the
+    # store is what `sensorhub athletes edit` changes while every worker's file stays as it is.
+    def roster(self) -> list[Athlete]:
+        """Every known athlete: the config's in file order (a stored one in place of the
+        config's with the same id), then the stored ones the config lacks, by id."""
+        stored = {a.id: a for a in self.stored_athletes}
+        out = [stored.pop(a.id, a) for a in self.athletes]
+        return out + sorted(stored.values(), key=lambda a: a.id)
+
+    def athlete_origin(self, athlete_id: str) -> str:
+        """Where an athlete comes from: ``store``, ``store (overrides config)``, ``config``,
+        or "" when neither has it."""
+        in_store = any(a.id == athlete_id for a in self.stored_athletes)
+        in_config = any(a.id == athlete_id for a in self.athletes)
+        if in_store:
+            return "store (overrides config)" if in_config else "store"
+        return "config" if in_config else ""
 
     def athlete(self, athlete_id: str) -> Athlete:
-        """The athlete with this id (a bare default one when not configured)."""
-        for a in self.athletes:
-            if a.id == athlete_id:
-                return a
-        return Athlete(id=athlete_id)
+        """The athlete with this id, stored or configured (a bare default one when neither
+        has it)."""
+        return self._lookup()[0].get(athlete_id) or Athlete(id=athlete_id)
 
     def athlete_for_device(self, device: str | None) -> Athlete | None:
-        if not device:
-            return None
-        for a in self.athletes:
-            if device in a.devices:
-                return a
-        return None
+        """The athlete owning ``device`` (a FIT serial number or BLE address) in the merged
+        roster; None when nobody does."""
+        return self._lookup()[1].get(device) if device else None
+
+    def _lookup(self) -> tuple[dict[str, Athlete], dict[str, Athlete]]:
+        """({id: athlete}, {device: athlete}) of :meth:`roster`, rebuilt when either list
+        changed: a store of 100k athletes is not scanned once per file."""
+        # the lists themselves (not their ids, which a new list may reuse) and the length
+        key = (self.stored_from, self.stored_athletes, self.athletes, len(self.athletes))
+        cached = self.__dict__.get("_lookup_cache")
+        if (
+            cached is None
+            or any(x is not y for x, y in zip(cached[0][1:3], key[1:3], strict=True))
+            or (cached[0][0], cached[0][3]) != (key[0], key[3])
+        ):
+            roster = self.roster()
+            by_device: dict[str, Athlete] = {}
+            for a in roster:
+                for d in a.devices:
+                    by_device.setdefault(d, a)  # the first owner, as the scan in order found
+            cached = (key, {a.id: a for a in roster}, by_device)
+            self.__dict__["_lookup_cache"] = cached
+        return cached[1], cached[2]
+
+    def use_stored_athletes(
+        self, rows: list[dict[str, Any]], stored_from: tuple[str, int] | None = None
+    ) -> None:
+        """Replace the stored athletes with ``rows`` (Athlete fields, as the journal holds
+        them); a row that no longer validates is left out (ConfigError lines are for input)."""
+        athletes = []
+        for row in rows:
+            try:
+                athletes.append(parse_athlete(row))
+            except ConfigError:
+                continue
+        self.stored_athletes, self.stored_from = athletes, stored_from
 
     @property
     def load_primary(self) -> str:
@@ -347,6 +397,18 @@ def load_config(path: str | Path | None = None, home: str | Path | None = None) 
         ) from None
     values = {f.name: getattr(fc, f.name) for f in fields(FileConfig)}
     return Config(home=home_path, source_path=file if file.is_file() else None, **values)
+
+
+_ATHLETE = TypeAdapter(Athlete)
+
+
+def parse_athlete(raw: dict[str, Any]) -> Athlete:
+    """One athlete checked with the config's rules (``sensorhub athletes add/edit``, the
+    journal's rows); ConfigError naming the field and value otherwise."""
+    try:
+        return _ATHLETE.validate_python(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"athlete: {_first_error(exc)}") from None
 
 
 def parse_alert_config(raw: dict[str, Any]) -> AlertConfig:

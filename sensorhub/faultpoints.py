@@ -10,7 +10,8 @@ Checkpoints in use: ``record.before_commit``, ``record.after_commit``
 (:mod:`sensorhub.recorder`); ``recompute.mid`` (:mod:`sensorhub.recompute`);
 ``flush.before_send``, ``flush.after_send`` (between InfluxDB's 2xx and the outbox delete;
 :mod:`sensorhub.store.influx`); ``job.before_ingest``, ``job.after_ingest`` (stored, not yet
-recomputed), ``job.after_recompute`` (:mod:`sensorhub.jobs.work`).
+recomputed), ``job.after_recompute``, ``job.after_blob_delete``
+(:mod:`sensorhub.jobs.work`).
 """
 
 from __future__ import annotations

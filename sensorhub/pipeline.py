@@ -41,6 +41,7 @@ from .sources import (
 )
 from .store import FlushReport, Journal, StoreError, open_journal
 from .store.journal import SessionRow
+from .store.roster import refresh_athletes
 
 MAX_NOTES = 3  # warnings shown in a file's one-line report
 MAX_INPUT_BYTES = 2 * 1024**3  # larger files are refused before they are read
@@ -134,6 +135,7 @@ class Pipeline:
         self.cfg = cfg
         self.overlap = overlap
         self.journal = journal or open_journal(cfg)
+        refresh_athletes(cfg, self.journal)  # athletes stored in the journal join the config's
         self.kinds = file_kinds(cfg, **(sources or {}))
         for k in self.kinds:
             if hasattr(k, "now"):
@@ -219,6 +221,8 @@ class Pipeline:
         ``named``: the file was named on purpose (not found in a folder), so a kind that won't
         take it as given (e.g. IMU without a placement) is a failure, not a skip. ``data``:
         the bytes of an archive member (``path`` is then its ``export.zip!a/b.fit`` name)."""
+        # an `athletes add/edit` since the last file applies now (one counter read if not)
+        refresh_athletes(self.cfg, self.journal)
         try:
             src = self.read(path, data)
             if isinstance(src, FileResult):

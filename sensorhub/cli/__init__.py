@@ -5,7 +5,7 @@ the registry (adding a command group is one module plus one line here).
 """
 
 # importing a command module registers its commands on the shared app
-from . import fixes, ingest, jobs, live, plans, readiness, records, report  # noqa: F401
+from . import athletes, fixes, ingest, jobs, live, plans, readiness, records, report  # noqa: F401
 from .app import app
 
 __all__ = ["app"]

@@ -22,6 +22,7 @@ from ..delivery import DeliveryReport
 from ..recompute import Recompute
 from ..store import FlushReport, Journal, StoreError, open_journal
 from ..store.redact import redact_url
+from ..store.roster import refresh_athletes
 
 # Help texts are plain text: brackets such as [[ble_devices]] must show as written.
 app = typer.Typer(
@@ -60,6 +61,7 @@ class State:
             cfg = self.config()
             try:
                 self._journal = open_journal(cfg)
+                refresh_athletes(cfg, self._journal)  # athletes stored in the journal too
                 if finish_pending and self._journal.dirty():
                     Recompute(cfg, self._journal).pending()
             except StoreError as exc:

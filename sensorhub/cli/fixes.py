@@ -1,4 +1,4 @@
-"""Fixing mistakes: ``sessions reassign``, ``sessions delete``, ``reprocess``, ``athletes``.
+"""Fixing mistakes: ``sessions reassign``, ``sessions delete``, ``reprocess``.
 
 Every fix goes through :class:`~sensorhub.pipeline.Pipeline`: the journal change, the
 InfluxDB deletes and rewrites (through the outbox, in order) and the durable recompute mark
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from ..corrections import Corrections
 from ..pipeline import Pipeline
 from ..store import StoreError
 from ..store.journal import AmbiguousSession
-from .app import app, athlete_option, fail, out, print_frame, report_delivery, state
+from .app import app, athlete_option, fail, out, report_delivery, state
 from .records import sessions_app
 
 ID_HELP = "Session id (or a unique prefix), see `sensorhub sessions`."
@@ -78,14 +77,3 @@ def reprocess(
     gone = f", {missing} kept as they were (source no longer on disk)" if missing else ""
     out.print(f"reprocessed: {done} session(s) changed{gone}")
     report_delivery(pipe.flush(), pipe.cfg)
-
-
-@app.command()
-def athletes(csv: Annotated[bool, typer.Option("--csv", help="CSV instead of a table.")] = False):
-    """Athletes with sessions: how many, first and last day."""
-    rows = state.journal().athlete_counts()
-    if not rows:
-        out.print("no sessions yet: sensorhub ingest PATH")
-        return
-    df = pd.DataFrame(rows, columns=["athlete", "sessions", "first", "last"])
-    print_frame(df, csv, title="athletes")

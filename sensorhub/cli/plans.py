@@ -84,7 +84,7 @@ def _known_athlete(cfg: Config, journal: Journal, value: str | None) -> str:
         fail("give --athlete", 2)
     athlete = athlete_option(value)
     assert athlete is not None
-    if not any(a.id == athlete for a in cfg.athletes) and athlete not in journal.athletes():
+    if not any(a.id == athlete for a in cfg.roster()) and athlete not in journal.athletes():
         fail(f"athlete {athlete!r}: unknown (not in the config and no sessions)", 1)
     return athlete
 

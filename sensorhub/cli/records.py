@@ -49,8 +49,8 @@ def known_athlete(value: str | None) -> str | None:
     if a is None:
         return None
     cfg, journal = state.config(), state.journal()
-    if all(x.id != a for x in cfg.athletes) and a not in journal.athletes():
-        known = ", ".join(sorted({x.id for x in cfg.athletes} | set(journal.athletes())))
+    if all(x.id != a for x in cfg.roster()) and a not in journal.athletes():
+        known = ", ".join(sorted({x.id for x in cfg.roster()} | set(journal.athletes())))
         fail(f"athlete {a!r} is unknown (known: {known or 'none yet'})", 1)
     return a
 

@@ -28,6 +28,7 @@ from ..pipeline import find_inputs
 from ..sources import archive, file_kinds, kind_for
 from ..store import Journal, StoreError
 from ..store.blobs import MAX_BLOB_BYTES, Blobs
+from ..store.roster import refresh_athletes
 from .queue import INGEST, ingest_locks, make_app, prepare
 
 
@@ -49,7 +50,7 @@ def job_athlete(cfg: Config, name: str, data: bytes, athlete: str | None = None)
     """The athlete a file's job locks and is stored under (module docstring)."""
     if athlete:
         return cfg.athlete(athlete).id
-    mapped = any(a.devices for a in cfg.athletes)
+    mapped = any(a.devices for a in cfg.roster())
     if mapped and archive.strip_gz(str(archive.inner_path(name))).lower().endswith(".fit"):
         try:
             serials = device_serials(drivers.fit.decode(data))
@@ -88,6 +89,7 @@ class Submitter:
         if isinstance(data, Submitted):
             return data
         sha = hashlib.sha256(data).hexdigest()
+        refresh_athletes(self.cfg, self.journal)  # devices of athletes stored in the journal
         athlete = job_athlete(self.cfg, str(path), data, self.athlete)
         with self.journal.db.transaction(lock=None):
             fresh = self.blobs.put(sha, str(path), athlete, data)

@@ -6,6 +6,11 @@ a second copy of a file is the same row) in the same transaction that defers its
 job. Workers read the bytes back by sha256; a file a worker refused keeps its one-line
 ``reason`` here (Procrastinate's own tables keep the job's status, not why it failed).
 
+Retention: a file's bytes are deleted once its job has succeeded (:meth:`Blobs.delete`;
+the journal's ``sources`` row keeps the sha256, so re-submitting the same bytes later queues
+them again and their job finds a duplicate); a failed job keeps them, with its reason, so it
+can be retried. The table holds only what waits, runs or failed — not every file ever sent.
+
 PostgreSQL only: an SQLite journal serves one machine, where ``sensorhub ingest`` reads the
 files directly. Blob size: at most :data:`MAX_BLOB_BYTES` (docs/scale.md); a ``bytea`` value
 is TOASTed (compressed, out of line) by PostgreSQL, so the table scans stay small.
@@ -97,6 +102,13 @@ class Blobs:
             "SELECT sha256, name, athlete, data FROM blobs WHERE sha256=?", (sha256,)
         ).fetchone()
         return Blob(row[0], row[1], row[2], bytes(row[3])) if row else None
+
+    def delete(self, sha256: str) -> bool:
+        """Drop a file's bytes once its job has succeeded (False: they were gone already).
+
+        The journal's ``sources`` row keeps the sha256, so the same bytes submitted again
+        are stored and queued again, and their job finds them already ingested."""
+        return bool(self.db.execute("DELETE FROM blobs WHERE sha256=?", (sha256,)).rowcount)
 
     def set_reason(self, sha256: str, reason: str | None) -> None:
         """Why the file's job failed (None: clear it, the job succeeded)."""
