@@ -54,7 +54,11 @@ def require_pg() -> None:
 class PgServer:
     """A private PostgreSQL server; :meth:`new_database` gives a fresh database URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable_commit: bool = False) -> None:
+        # durable_commit: COMMIT waits for the WAL write, so a server stopped with ``-m
+        # immediate`` (crash recovery on restart) keeps every commit a client saw succeed —
+        # the default ``synchronous_commit=off`` may lose the last ones, as no real one may
+        self.synchronous_commit = "on" if durable_commit else "off"
         self.root = Path(tempfile.mkdtemp(prefix="sensorhub-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
@@ -93,9 +97,14 @@ class PgServer:
         )
         if done.returncode:
             raise RuntimeError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
+        self._pg_ctl_start()
+        self._make_template()
+
+    def _pg_ctl_start(self) -> None:
         opts = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+            f" -c synchronous_commit={self.synchronous_commit} -c full_page_writes=off"
+            " -c max_connections=100"
         )
         done = self._run(
             pg_bin("pg_ctl") or "pg_ctl",
@@ -113,7 +122,19 @@ class PgServer:
         if done.returncode:
             log = (self.root / "log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"pg_ctl start failed: {done.stderr.strip()} {log}")
-        self._make_template()
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server, keeping its data (``mode``: pg_ctl's ``fast`` or ``immediate``):
+        every connection is cut, as when a managed database restarts or fails over."""
+        done = self._run(
+            pg_bin("pg_ctl") or "pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop"
+        )
+        if done.returncode:
+            raise RuntimeError(f"pg_ctl stop failed: {done.stderr.strip()}")
+
+    def resume(self) -> None:
+        """Start a :meth:`halt`-ed server again on the same port with the same data."""
+        self._pg_ctl_start()
 
     def url(self, database: str = "postgres") -> str:
         return f"{self.url_base}/{database}"

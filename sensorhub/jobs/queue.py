@@ -52,6 +52,7 @@ def make_app(target: PgTarget, tasks: dict[str, Any] | None = None) -> procrasti
     for name, func in funcs.items():
         app.task(name=name, retry=RETRY, pass_context=True)(func)
     logging.getLogger("procrastinate").setLevel(logging.CRITICAL)  # our own one-line reports
+    logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)  # (its reconnect attempts)
     return app
 
 

@@ -38,9 +38,11 @@ from procrastinate.worker import Worker
 from .. import faultpoints
 from ..config import Config
 from ..pipeline import Pipeline
-from ..store import Journal, StoreError, open_journal
+from ..store import Journal, StoreError, journal_target, open_journal
+from ..store.backends import athlete_scope
 from ..store.blobs import Blobs, busy_locks, queued_behind
 from ..store.redact import redact
+from ..store.roster import refresh_athletes
 from .queue import (
     INGEST,
     RECOMPUTE,
@@ -101,7 +103,8 @@ class Runtime:
     def ingest(self, sha256: str, name: str, athlete: str) -> str:
         """Store one submitted file, then recompute its athlete; the one-line result."""
         try:
-            return self._ingest(sha256, name, athlete)
+            with athlete_scope(athlete):  # beside other athletes' jobs (store/backends.py)
+                return self._ingest(sha256, name, athlete)
         except TRANSIENT:
             self.reset()
             raise
@@ -110,7 +113,12 @@ class Runtime:
         blobs = Blobs(self.journal.db)
         blob = blobs.get(sha256)
         if blob is None:
-            raise FileRejected(f"{name}: its bytes are no longer in the journal")
+            if self.journal.source_by_sha(sha256) is None:
+                raise FileRejected(f"{name}: its bytes are no longer in the journal")
+            # a run of this job stored the file and deleted its bytes, then died before the
+            # job was marked done: the file is in; finish its athlete's recompute
+            self.recompute_unless_queued(athlete)
+            return f"{name}: already ingested (same bytes)"
         faultpoints.checkpoint("job.before_ingest")
         result = self.pipeline(athlete).ingest_file(Path(blob.name), data=blob.data)
         faultpoints.checkpoint("job.after_ingest")
@@ -119,7 +127,9 @@ class Runtime:
         self.recompute_unless_queued(athlete)
         faultpoints.checkpoint("job.after_recompute")
         if result.failed:
-            raise FileRejected(result.line())
+            raise FileRejected(result.line())  # bytes kept: the job can be retried
+        blobs.delete(sha256)  # the journal keeps the sha256: the same bytes stay a duplicate
+        faultpoints.checkpoint("job.after_blob_delete")
         return result.line()
 
     def recompute_unless_queued(self, athlete: str) -> None:
@@ -132,11 +142,13 @@ class Runtime:
     def recompute(self, athlete: str) -> None:
         """The athlete's daily load and alerts, while a mark says they are stale."""
         try:
+            refresh_athletes(self.cfg, self.journal)  # an `athletes edit` applies now
             for _ in range(RECOMPUTE_ROUNDS):
                 mark = self.journal.dirty().get(athlete)
                 if mark is None:
                     return
-                self.pipeline(athlete).recompute.athlete(athlete, mark[1])
+                with athlete_scope(athlete):
+                    self.pipeline(athlete).recompute.athlete(athlete, mark[1])
         except TRANSIENT:
             self.reset()
             raise
@@ -165,8 +177,15 @@ class Janitor:
 
     def __init__(self, cfg: Config, app: Any, until_idle: bool) -> None:
         self.cfg, self.app, self.until_idle = cfg, app, until_idle
-        self.journal = open_journal(cfg)
+        self.target = journal_target(cfg)
+        self._journal: Journal | None = open_journal(cfg)
         self.recompute = app.tasks[RECOMPUTE]
+
+    @property
+    def journal(self) -> Journal:
+        if self._journal is None:  # lost with the server (a restart): a new connection
+            self._journal = open_journal(self.cfg)
+        return self._journal
 
     async def requeue_stalled(self) -> int:
         n = 0
@@ -186,23 +205,48 @@ class Janitor:
         return idle, not dirty and not counts.get("todo") and not counts.get("doing")
 
     async def run(self, worker: Worker) -> None:
-        quiet = 0
+        quiet, down = 0, False
         while True:
-            await self.requeue_stalled()
-            idle, done = await asyncio.to_thread(self.look)
-            for athlete in idle:
-                with contextlib.suppress(pexc.AlreadyEnqueued):
-                    await self.recompute.configure(**recompute_locks(athlete)).defer_async(
-                        athlete=athlete
+            try:
+                idle, done = await self.sweep()
+            except (*TRANSIENT, pexc.ConnectorException) as exc:
+                # the journal went away (a restart, a failover): say so once and keep
+                # sweeping — a janitor that died here left --until-idle waiting forever
+                if not down:
+                    line = str(
+                        queue_error(exc, self.target)
+                        if isinstance(exc, pexc.ConnectorException)
+                        else exc
                     )
+                    print(f"{line} (retrying)", file=sys.stderr, flush=True)
+                down, done = True, False
+                self.close()
+            else:
+                if down:
+                    print(f"journal {self.target}: reachable again", file=sys.stderr, flush=True)
+                down = False
             quiet = quiet + 1 if done else 0
             if self.until_idle and quiet >= 2:  # two looks in a row: not a gap between jobs
                 worker.stop()
                 return
             await asyncio.sleep(JANITOR_S)
 
+    async def sweep(self) -> tuple[list[str], bool]:
+        """One round: requeue, queue leftover recomputes; :meth:`look`'s answer."""
+        await self.requeue_stalled()
+        idle, done = await asyncio.to_thread(self.look)
+        for athlete in idle:
+            with contextlib.suppress(pexc.AlreadyEnqueued):
+                await self.recompute.configure(**recompute_locks(athlete)).defer_async(
+                    athlete=athlete
+                )
+        return idle, done
+
     def close(self) -> None:
-        self.journal.close()
+        if self._journal is not None:
+            with contextlib.suppress(Exception):
+                self._journal.close()
+        self._journal = None
 
 
 async def _work(cfg: Config, until_idle: bool, say: Say, name: str) -> None:
@@ -251,10 +295,15 @@ def run_worker(
             _work(cfg, until_idle, say or (lambda line: None), name or f"worker-{os.getpid()}")
         )
     except pexc.ConnectorException as exc:  # the queue's own connections (psycopg pool)
-        cause = exc.__cause__ or exc
-        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-        secret = urlsplit(getattr(journal.path, "url", "")).password
-        raise StoreError(f"job queue {journal.path}: {redact(first, [secret])}") from None
+        raise queue_error(exc, journal.path) from None
+
+
+def queue_error(exc: Exception, target: Any) -> StoreError:
+    """A one-line :class:`StoreError` (password masked) for a failure of the queue's pool."""
+    cause = exc.__cause__ or exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    secret = urlsplit(getattr(target, "url", "")).password
+    return StoreError(f"job queue {target}: {redact(first, [secret])}")
 
 
 def _child(cfg: Config, until_idle: bool, index: int) -> None:

@@ -15,13 +15,24 @@ Transactions (docs/scale.md):
   and ids (the outbox's order) are handed out in commit order — so a relay never sees a newer
   batch of a series committed while an older one is still invisible. Reads outside a
   transaction are autocommit statements that never wait.
+
+  **One athlete's writes** (:func:`athlete_scope`, set by a worker's job): the transaction
+  takes that athlete's advisory lock and :data:`WRITE_LOCK` *shared*, so the jobs of
+  different athletes write at the same time while every unscoped writer (exclusive) still
+  runs alone. Its outbox rows get their final ids just before COMMIT, under
+  :data:`ORDER_LOCK` (held to the commit): ids still follow commit order. What such a
+  transaction reads of other athletes (a FIT file id or sha256 stored by another athlete's
+  job in flight) may be a moment old; the unique indexes refuse the second writer
+  (:class:`ConflictError`), and the job runs again after it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +44,29 @@ from .redact import redact, redact_url
 # advisory lock keys (any 64-bit numbers; these spell "sensorhub" journal locks)
 WRITE_LOCK = 0x5E_05_0A_B0_00_01
 SCHEMA_LOCK = 0x5E_05_0A_B0_00_02
+ORDER_LOCK = 0x5E_05_0A_B0_00_03  # outbox ids of athlete-scoped writers, at commit
+_SCOPE: ContextVar[str | None] = ContextVar("sensorhub_journal_scope", default=None)
+_OUTBOX_INSERT = "INSERT INTO outbox "
+
+
+@contextmanager
+def athlete_scope(athlete: str) -> Iterator[None]:
+    """Write transactions opened inside are one athlete's (module docstring): PostgreSQL
+    runs them beside other athletes' instead of one after another. The caller promises that
+    they change nothing but that athlete's rows (sessions, load, alerts, marks, outbox)."""
+    token = _SCOPE.set(athlete)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def athlete_key(athlete: str) -> int:
+    """A signed 64-bit advisory lock key for ``athlete``."""
+    digest = hashlib.sha256(b"sensorhub athlete " + athlete.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 SCHEMA_VERSION = "1"
 
 
@@ -244,6 +278,8 @@ class PgDb:
         except psycopg.Error as exc:
             raise pg_error(exc, target) from None
         self.conn.row_factory = _row_factory
+        self._locked = False  # the writers' lock (any mode) held by the open transaction
+        self._new_outbox: list[int] | None = None  # a scoped transaction's outbox rows
 
     @property
     def in_transaction(self) -> bool:
@@ -261,8 +297,17 @@ class PgDb:
 
     def executemany(self, sql: str, rows: Any) -> Any:
         cur = self.conn.cursor()
+        rows = list(rows)
+        track = self._new_outbox is not None and bool(rows) and sql.startswith(_OUTBOX_INSERT)
         try:
-            cur.executemany(pyformat(sql), list(rows))
+            if track:  # their ids are replaced at commit (module docstring)
+                cur.executemany(pyformat(sql) + " RETURNING id", rows, returning=True)
+                while True:
+                    self._new_outbox.extend(r[0] for r in cur.fetchall())  # type: ignore[union-attr]
+                    if not cur.nextset():
+                        break
+            else:
+                cur.executemany(pyformat(sql), rows)
         except self._psycopg.Error as exc:
             if self.in_transaction:
                 raise
@@ -316,14 +361,53 @@ class PgDb:
     @contextmanager
     def transaction(self, lock: int | None = WRITE_LOCK) -> Iterator[PgDb]:
         """One transaction holding the writers' advisory lock (module docstring); ``lock``
-        None: no advisory lock (an outbox claim, which locks the rows it takes)."""
+        None: no advisory lock (an outbox claim, which locks the rows it takes). Nested:
+        a savepoint; the lock, once taken, is held to the outermost COMMIT."""
+        take = lock is not None and not self._locked
+        scoped = take and lock == WRITE_LOCK and _SCOPE.get() is not None
+        outer = not self.in_transaction
         try:
             with self.conn.transaction():
-                if lock is not None:
+                if scoped:
+                    self.conn.execute(
+                        "SELECT pg_advisory_xact_lock(%s), pg_advisory_xact_lock_shared(%s)",
+                        (athlete_key(_SCOPE.get() or ""), WRITE_LOCK),
+                    )
+                    self._new_outbox = []
+                elif take:
                     self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+                self._locked = self._locked or (take and lock == WRITE_LOCK)
                 yield self
+                if scoped:
+                    self._order_outbox()
         except self._psycopg.Error as exc:
             raise pg_error(exc, self.where) from None
+        finally:
+            if scoped:
+                self._new_outbox = None
+            if outer:
+                self._locked = False
+
+    def _order_outbox(self) -> None:
+        """Give this transaction's outbox rows new ids, in their order, under
+        :data:`ORDER_LOCK` (held to the commit): ids follow commit order."""
+        old = sorted(self._new_outbox or ())
+        if not old:
+            return
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (ORDER_LOCK,))
+        new = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT nextval(pg_get_serial_sequence('outbox', 'id'))"
+                " FROM generate_series(1, %s) ORDER BY 1",
+                (len(old),),
+            )
+        ]
+        self.conn.execute(
+            "UPDATE outbox o SET id = m.new FROM unnest(%s::bigint[], %s::bigint[]) m(old, new)"
+            " WHERE o.id = m.old",
+            (old, new),
+        )
 
     def close(self) -> None:
         self.conn.close()
