@@ -116,3 +116,20 @@ def test_standing_at_the_start_is_not_a_partial_contact():
     det = detect_contacts(frame, "sacrum")
     assert not det["partial"].iloc[0]
     assert len(match(det, truth)) == len(truth)
+
+
+def test_a_window_with_nan_or_inf_samples_prints_no_numpy_warning():
+    """A live window holding a gap or a clipped sample (NaN, inf) printed "RuntimeWarning: invalid value
+    encountered in divide" from the shank detector's peak refinement on the console."""
+    import warnings
+
+    import numpy as np
+
+    from sensorhub.gait.shank import _parabolic_rows
+
+    win = np.array([[1.0, 3.0, 2.0, 0.0], [np.nan, np.nan, 1.0, 0.0], [np.inf, 1.0, 0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        off = _parabolic_rows(win, np.array([1, 1, 1]))
+    assert off[0] == pytest.approx(0.5 * (1.0 - 2.0) / (1.0 - 6.0 + 2.0))
+    assert np.isnan(off[1])

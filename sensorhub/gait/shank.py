@@ -156,5 +156,6 @@ def _parabolic_rows(win: np.ndarray, k: np.ndarray) -> np.ndarray:
     kk = k.clip(1, win.shape[1] - 2)
     a, b, c = win[rows, kk - 1], win[rows, kk], win[rows, kk + 1]
     den = a - 2 * b + c
-    off = np.where(den != 0, 0.5 * (a - c) / np.where(den != 0, den, 1.0), 0.0)
+    with np.errstate(invalid="ignore"):  # NaN samples (gaps) give NaN, not a printed warning
+        off = np.where(den != 0, 0.5 * (a - c) / np.where(den != 0, den, 1.0), 0.0)
     return np.where(inner, off.clip(-0.5, 0.5), 0.0)
