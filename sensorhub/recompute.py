@@ -62,13 +62,14 @@ class Recompute:
             table = loadlib.load_table(loadlib.daily_series(days, end=end))
         old = self.journal.daily_load(athlete_id)
         changed = _changed_rows(old, table)
-        # days the table no longer has (its last session deleted, moved or replaced): their
-        # points would otherwise stay in InfluxDB with numbers the journal no longer holds
+        # days the table no longer has (its last session deleted, moved or replaced), and days
+        # where a number became NaN (no field is written for it, and InfluxDB keeps a point's
+        # other fields): their points would otherwise keep numbers the journal no longer holds
         deletes = [
             delete_span(
                 "load", {"athlete": athlete_id}, *(_day_start_utc(d, athlete.tz) for d in span)
             )
-            for span in _dropped_spans(old, table)
+            for span in _dropped_spans(old, table) + _emptied_spans(old, changed)
         ]
         starts = pd.DatetimeIndex(changed.index).tz_localize(athlete.tz).tz_convert("UTC")
         lines = frame_points("load", {"athlete": athlete_id}, changed, to_ms(starts))
@@ -152,6 +153,27 @@ def _dropped_spans(old: pd.DataFrame, new: pd.DataFrame) -> list[tuple[pd.Timest
         return [(old.index.min(), old.index.max())]
     head, tail = old.index[old.index < new.index.min()], old.index[old.index > new.index.max()]
     return [(days.min(), days.max()) for days in (head, tail) if len(days)]
+
+
+def _emptied_spans(
+    old: pd.DataFrame, changed: pd.DataFrame
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """(first, last) day of each run of consecutive days of ``changed`` where a number ``old``
+    had is now NaN (e.g. the acute load of the new first day after the first session was
+    deleted): line protocol cannot write "no value", so those points are deleted and
+    rewritten."""
+    if old.empty or changed.empty:
+        return []
+    num = [c for c in changed.columns if pd.api.types.is_numeric_dtype(changed[c])]
+    before = old.reindex(index=changed.index, columns=num)
+    days = changed.index[(changed[num].isna() & before.notna()).any(axis=1).to_numpy()]
+    spans: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    for day in sorted(days):
+        if spans and day - spans[-1][1] == pd.Timedelta(days=1):
+            spans[-1] = (spans[-1][0], day)
+        else:
+            spans.append((day, day))
+    return spans
 
 
 def _changed_rows(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

@@ -104,3 +104,34 @@ def test_reprocess_after_new_hr_limits_recomputes_trimp(two_runs, tmp_path):
         sum(r.load for r in after)
     )
     assert "0 session(s) changed" in _run("--config", str(conf), "reprocess").output
+
+
+def test_a_load_number_that_became_nan_is_not_left_in_influxdb(two_runs, influxd, db_name):
+    """Deleting the first session shortens the history: on some days acute, chronic,
+    monotony or strain have no value any more. Line protocol cannot write "no value" and
+    InfluxDB keeps a point's other fields, so those days' points kept the old numbers; they
+    are now deleted and rewritten."""
+    cfg = load_config(home=two_runs)
+    journal = Journal(cfg.journal_path)
+    ship(influxd, db_name, journal)
+    old = journal.daily_load("ana")
+    first, _ = journal.session_rows()
+    assert _run("sessions", "delete", first.id).exit_code == 0
+    journal = Journal(cfg.journal_path)
+    table = journal.daily_load("ana")
+    cols = ["acute", "chronic", "monotony", "strain"]
+    gone = table[cols].isna() & old.reindex(table.index)[cols].notna()
+    days = table.index[gone.any(axis=1)]
+    assert len(days) >= 1  # the case this test is about happens with this history
+    ship(influxd, db_name, journal)
+    tz = cfg.athlete("ana").tz
+    for day in days:
+        t_ns = day.tz_localize(tz).tz_convert("UTC").value
+        fields = ", ".join(f'"{c}"' for c in ["daily_load", *cols])
+        (series,) = influxd.query(db_name, f'SELECT {fields} FROM "load" WHERE time = {t_ns}')
+        (row,) = series["values"]
+        assert row[1] == pytest.approx(table.loc[day, "daily_load"])
+        for col, value in zip(cols, row[2:], strict=True):
+            if gone.loc[day, col]:
+                assert value is None, f"{day:%Y-%m-%d} {col} still {value} in InfluxDB"
+    assert influxd.count(db_name, "load", "daily_load") == len(table)
