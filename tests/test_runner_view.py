@@ -376,3 +376,16 @@ def test_live_session_with_steps_shows_its_asymmetry_and_one_kind_label(env):
     assert "FIT file · times in" in fit and "· fit ·" not in fit
     # dates in tables never break across lines ("2026-11-" / "02")
     assert "white-space:nowrap" in fit and 'class="text"' in fit
+
+
+@pytest.mark.parametrize("kind", ["fit", "imu"])
+def test_a_sessions_marker_falls_inside_its_days_load_bar(env, kind):
+    """Each day's load bar spans its own day (drawn at local noon): an evening session's
+    "this session" line was drawn beside its day's bar, which sat on the midnight before."""
+    cfg, journal = env
+    svg = svg_of(session_report(cfg, journal, session_of(journal, kind)), "Daily load and")
+    (marker,) = re.findall(r'<line x1="([\d.]+)"[^>]*stroke-dasharray', svg)
+    rects = r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="([\d.]+)" fill="#9ecae1"'
+    bars = [(float(x), float(w)) for x, w, h in re.findall(rects, svg) if float(h) > 0]
+    assert bars  # days with load (rest days are bars of no height)
+    assert any(x <= float(marker) <= x + w for x, w in bars), (marker, bars)

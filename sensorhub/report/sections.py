@@ -217,10 +217,12 @@ def load_charts(
     daily = journal.daily_load(athlete)
     if daily.empty:
         return '<p class="note">No daily load yet.</p>'
-    # days are the athlete's local calendar days: plot each at its local midnight
+    # days are the athlete's local calendar days: plot each at its local noon, so a day's
+    # bar spans that day and a session's marker falls inside its own day's bar
     idx = daily.index.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-    d = daily[(idx >= t0.tz_convert(tz).normalize()) & (idx < t1)]
-    x = idx[(idx >= t0.tz_convert(tz).normalize()) & (idx < t1)]
+    keep = (idx >= t0.tz_convert(tz).normalize()) & (idx < t1)
+    d = daily[keep]
+    x = idx[keep] + pd.Timedelta(hours=12)
     if d.empty:
         return '<p class="note">No daily load in this period.</p>'
     span = (x[0] - pd.Timedelta(hours=12), x[-1] + pd.Timedelta(hours=12))
