@@ -37,6 +37,9 @@ def _hold(url: str, athlete: str | None, measurement: str, opened, events) -> No
             j.outbox.enqueue(measurement, _lines(3, measurement), 1, series="s")
             opened.set()
             time.sleep(HOLD_S)
+            # the server releases the lock at COMMIT, possibly before this thread records
+            # its commit: the moment it starts committing is what the second must wait for
+            events.append(("committing", measurement, time.monotonic()))
         events.append(("commit", measurement, time.monotonic()))
     finally:
         j.close()
@@ -81,7 +84,7 @@ def test_two_athletes_write_at_once_and_outbox_ids_follow_commit_order(url):
 @pytest.mark.parametrize(("first", "second"), [("x", "x"), ("x", None), (None, "x"), (None, None)])
 def test_the_same_athlete_and_unscoped_writers_still_run_alone(url, first, second):
     events, order = _race(url, first, second)
-    commit1 = next(e[2] for e in events if e[:2] == ("commit", "m1"))
+    commit1 = next(e[2] for e in events if e[:2] == ("committing", "m1"))
     entered2 = next(e[2] for e in events if e[:2] == ("in", "m2"))
-    assert entered2 >= commit1, events  # the second began only after the first committed
+    assert entered2 >= commit1, events  # the second began only once the first committed
     assert order == ["m1"] * 3 + ["m2"] * 3
