@@ -29,6 +29,7 @@ Transactions (docs/scale.md):
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -270,6 +271,9 @@ class PgDb:
             raise StoreError(
                 f"journal {target}: PostgreSQL needs psycopg (pip install 'sensorhub[postgres]')"
             ) from None
+        # psycopg logs "error ignored terminating <Pipeline>" (WARNING) when a connection is
+        # cut inside executemany, beside the error it raises; that error is our one line
+        logging.getLogger("psycopg").setLevel(logging.ERROR)
         self._psycopg = psycopg
         self.where = target
         self.path = target
