@@ -7,8 +7,10 @@ in its own process (peak RSS is per process):
    configured) with this checkout and, given ``--base DIR`` (a ``git worktree`` of the commit
    to compare with), with that one: points/s and the ratio, outbox bytes a point, peak RSS.
 2. **raw**: the same line protocol (the outbox bodies of step 1) POSTed straight to a fresh
-   database of a real influxd: one connection plain text, one connection gzip, two
-   connections plain text. The best of these is the bound for step 3.
+   database of a real influxd, created as sensorhub creates its own (52-week shard groups):
+   one connection plain text, one connection gzip, two connections plain text. The best of
+   these is the bound for step 3. One more, plain text into a database with the server's
+   one-week shard groups, shows what the shard duration is worth.
 3. **season**: the whole pipeline into a fresh database of the same influxd:
    ``Pipeline.ingest`` ships the outbox on a background thread while files are ingested,
    then the final ship; ``--serial`` also runs the old order (``Pipeline(overlap=False)``:
@@ -50,6 +52,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARDS = "52w"  # the shard groups of the database sensorhub creates ([influx] shard_duration)
 SHARED = ROOT.parent / "shared" / "fit"
 NOW = "2026-11-20T12:00:00Z"
 
@@ -164,12 +167,14 @@ def fresh_server() -> Iterator:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def raw_post(bodies: list[bytes], gzipped: bool, connections: int) -> tuple[float, float, float]:
+def raw_post(
+    bodies: list[bytes], gzipped: bool, connections: int, shards: str
+) -> tuple[float, float, float]:
     """Wall seconds, influxd CPU seconds and client CPU seconds of :func:`post_all` into a
     fresh influxd."""
     with fresh_server() as server:
         cpu0, own0 = cpu_seconds(server.proc.pid), sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
-        secs = post_all(server.url, "raw", bodies, gzipped, connections)
+        secs = post_all(server.url, "raw", bodies, gzipped, connections, shards)
         own = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - own0
         return secs, cpu_seconds(server.proc.pid) - cpu0, own
 
@@ -228,7 +233,7 @@ def writer_only(journal: Path, repeat: int, limit: int | None) -> None:
     print(f"outbox of {journal}: {len(bodies)} batches, {n_points:,} points", flush=True)
     fractions = []
     for i in range(repeat):
-        raw = {"plain": raw_post(bodies, False, 1)}
+        raw = {"plain": raw_post(bodies, False, 1, SHARDS)}
         print(
             f"raw post plain    {raw['plain'][0]:8.2f} s {n_points / raw['plain'][0]:>12,.0f}"
             f" points/s; CPU influxd {raw['plain'][1]:.1f} s, client {raw['plain'][2]:.1f} s"
@@ -248,9 +253,13 @@ def writer_only(journal: Path, repeat: int, limit: int | None) -> None:
     )
 
 
-def post_all(url: str, db: str, bodies: list[bytes], gzipped: bool, connections: int) -> float:
-    """Seconds to POST every body (each ``connections``-th to one connection)."""
-    httpx.post(f"{url}/query", params={"q": f'CREATE DATABASE "{db}"'}).raise_for_status()
+def post_all(
+    url: str, db: str, bodies: list[bytes], gzipped: bool, connections: int, shards: str = SHARDS
+) -> float:
+    """Seconds to POST every body (each ``connections``-th to one connection) into a database
+    created with shard groups of ``shards`` (empty: the server's default, one week)."""
+    create = f'CREATE DATABASE "{db}"' + (f" WITH SHARD DURATION {shards}" if shards else "")
+    httpx.post(f"{url}/query", params={"q": create}).raise_for_status()
     if gzipped:
         bodies = [gzip.compress(b, 1) for b in bodies]
     headers = {"Content-Encoding": "gzip"} if gzipped else {}
@@ -343,8 +352,14 @@ def main() -> None:
     os.unlink(dump)
     n_points = sum(b.count(b"\n") + 1 for b in bodies)
     raw = {}
-    for name, gz, conns in (("plain", False, 1), ("gzip", True, 1), ("plain x2", False, 2)):
-        raw[name] = raw_post(bodies, gz, conns)
+    shapes = [
+        ("plain", False, 1, SHARDS),
+        ("gzip", True, 1, SHARDS),
+        ("plain x2", False, 2, SHARDS),
+    ]
+    shapes.append(("plain, 1-week shards", False, 1, ""))  # the server's default: for scale
+    for name, gz, conns, shards in shapes:
+        raw[name] = raw_post(bodies, gz, conns, shards)
         secs, influx_cpu, own = raw[name]
         print(
             f"raw post {name:<9}{secs:8.2f} s {n_points / secs:>12,.0f} points/s;"

@@ -104,6 +104,20 @@ class InfluxConfig:
     password: str = ""
     batch_points: int = 5000
     timeout_s: float = 10.0
+    # The shard group duration of the database sensorhub creates (InfluxDB 1.x; one it finds
+    # is left as it is). InfluxDB's default for an endless retention is one week: a season of
+    # 1 Hz runs over years is then hundreds of tiny shards, each paid for when first written
+    # (a season's daily ``load`` series: 700 shards, a third of influxd's write time).
+    # InfluxData advises long shard groups for sparse historical data, and at least 100,000
+    # points per shard group (docs/reliability.md "The database"); a runner writes ~20,000 a week
+    shard_duration: str = "52w"
+
+    @field_validator("shard_duration")
+    @classmethod
+    def _shards(cls, v: str) -> str:
+        if v and not re.fullmatch(r"[1-9][0-9]*[hdw]", v):
+            raise ValueError("must be a duration such as 52w, 30d or 24h (empty: the server's)")
+        return v
 
     @field_validator("batch_points")
     @classmethod

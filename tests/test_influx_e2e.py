@@ -49,6 +49,30 @@ def test_real_files_arrive_with_the_values_fitparse_decodes(influx_cfg, influxd,
     assert len(load) > 100  # one point per day from the first run on
 
 
+def shard_group_hours(influxd, db: str) -> list[str]:
+    """The shard group duration of each retention policy of ``db``."""
+    (series,) = influxd.query(db, f'SHOW RETENTION POLICIES ON "{db}"')
+    col = series["columns"].index("shardGroupDuration")
+    return [row[col] for row in series["values"]]
+
+
+@pytest.mark.influx
+def test_the_database_sensorhub_creates_has_year_long_shard_groups(influx_cfg, influxd, db_name):
+    """InfluxDB's one-week default made a season of runs hundreds of shards (config.py)."""
+    Pipeline(influx_cfg).ingest([shared_dir("fit", GARMIN920)])
+    assert shard_group_hours(influxd, db_name) == ["8736h0m0s"]  # 52 weeks
+    assert len(all_points(influxd, db_name, "session")) == 1
+
+
+@pytest.mark.influx
+def test_a_database_that_exists_is_left_as_it_is(influx_cfg, influxd, db_name):
+    influxd.query(db_name, f'CREATE DATABASE "{db_name}"')  # the server's defaults: 1 week
+    report = Pipeline(influx_cfg).ingest([shared_dir("fit", GARMIN920)])
+    assert report.flush.ok, report.flush.errors
+    assert shard_group_hours(influxd, db_name) == ["168h0m0s"]
+    assert len(all_points(influxd, db_name, "session")) == 1
+
+
 @pytest.mark.influx
 def test_reingest_changes_nothing(influx_cfg, influxd, db_name):
     f = shared_dir("fit", GARMIN920)

@@ -188,14 +188,19 @@ class InfluxWriter:
         return resp.json()
 
     def ensure_database(self) -> None:
-        """CREATE DATABASE on InfluxDB 1.x; harmless where it is not allowed or not needed."""
+        """CREATE DATABASE on InfluxDB 1.x, with ``shard_duration``; harmless where it is not
+        allowed or not needed (2.x/3.x), and where the database exists: InfluxDB then
+        answers "conflicts with an existing policy" and changes nothing."""
+        query = f'CREATE DATABASE "{self.cfg.database}"'
+        if self.cfg.shard_duration:
+            query += f" WITH SHARD DURATION {self.cfg.shard_duration}"
         with (
             contextlib.suppress(httpx.HTTPError),
             self._deadline.until(time.monotonic() + self.cfg.timeout_s),
         ):
             self.client.post(
                 "/query",
-                params={**self._extra_params, "q": f'CREATE DATABASE "{self.cfg.database}"'},
+                params={**self._extra_params, "q": query},
             )
         self._created_db = True
 

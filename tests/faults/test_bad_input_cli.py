@@ -36,8 +36,9 @@ IMU_ARGS = ["--placement", "sacrum", "--start", "2026-10-28T10:00:00Z"]
         ("[influx]\nurl = 8086\n", ["influx.url", "8086", "string"]),
         ("[alerts]\nacwr_max = 'high'\n", ["alerts.acwr_max", "'high'", "number"]),
         ("[[athletes]]\nid = 'ana'\ntz = 'Europe/Madird'\n", ["tz", "Europe/Madird", "time zone"]),
+        ("[influx]\nshard_duration = '52 weeks'\n", ["influx.shard_duration", "52w"]),
     ],
-    ids=["section", "key", "batch_points", "url", "acwr_max", "tz"],
+    ids=["section", "key", "batch_points", "url", "acwr_max", "tz", "shard_duration"],
 )
 @pytest.mark.parametrize("command", ["status", "watch"])
 def test_a_bad_config_is_one_line_naming_key_value_and_expectation(text, words, command, tmp_path):
