@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -98,3 +100,25 @@ def test_grafana_mounts_the_provisioning():
         assert (ROOT / path).is_file()
     assert (ROOT / "Dockerfile").is_file() and (ROOT / ".dockerignore").is_file()
     assert ".env" in (ROOT / ".dockerignore").read_text().split()
+
+
+def test_the_stacks_influxdb_gets_the_shard_duration_sensorhub_gives_its_own(influxd, db_name):
+    """The image creates ``INFLUXDB_DB`` itself (one-week shards), then sources the mounted
+    init script: run here by bash against a real influxd, ``$INFLUX_CMD`` posting to /query."""
+    from sensorhub.config import InfluxConfig
+
+    vols = compose()["services"]["influxdb"]["volumes"]
+    assert any(v.startswith("./scripts/influxdb-init:/docker-entrypoint-initdb.d") for v in vols)
+    script = ROOT / "scripts" / "influxdb-init" / "shard-duration.sh"
+    assert f'SHARD DURATION {InfluxConfig().shard_duration}"' in script.read_text()
+    influxd.query(db_name, f'CREATE DATABASE "{db_name}"')
+    shell = (
+        'post() { curl -sf -XPOST "$URL/query" --data-urlencode "q=$1" | grep -v error; }\n'
+        f"INFLUX_CMD=post INFLUXDB_DB={db_name} . {script}"
+    )
+    done = subprocess.run(
+        ["bash", "-c", shell], env={**os.environ, "URL": influxd.url}, capture_output=True
+    )
+    assert done.returncode == 0, done
+    (series,) = influxd.query(db_name, f'SHOW RETENTION POLICIES ON "{db_name}"')
+    assert series["values"][0][series["columns"].index("shardGroupDuration")] == "8736h0m0s"
