@@ -83,3 +83,24 @@ def test_shared_column_labels_stay_independent_between_frames() -> None:
     one.loc[0, "x"] = 99
     assert two.columns.name is None and two["x"].tolist() == [0, 1]
     pd.testing.assert_index_equal(labels(["x", "y"]), pd.Index(["x", "y"]), exact=True)
+
+
+def test_a_pandas_whose_internals_changed_gets_the_constructors_frames(monkeypatch) -> None:
+    """The block path rests on pandas internals: where its sample frame differs from the
+    constructor's, every frame is built by the constructor (same frames, slower)."""
+    from drivers.fit import frame
+
+    def wrong(blocks, index, columns):  # e.g. a pandas whose block API reorders columns
+        return pd.DataFrame({c: np.zeros(len(index)) for c in reversed(list(columns))})
+
+    monkeypatch.setattr(frame, "create_dataframe_from_blocks", wrong)
+    monkeypatch.setattr(frame, "_FAST", [])
+    got = build_frame(list(COLUMNS), [v.copy() for v in COLUMNS.values()], 3)
+    pd.testing.assert_frame_equal(got, _constructor(COLUMNS), check_exact=True)
+    assert frame._FAST == [False]
+
+
+def test_this_pandas_takes_the_block_path() -> None:
+    from drivers.fit import frame
+
+    assert frame._same_as_constructor()

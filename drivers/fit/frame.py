@@ -14,7 +14,10 @@ column labels, one block per column as ``copy=False`` gives) from pandas' block 
   columns leaves the others alone).
 
 Anything else than numpy arrays, ``DatetimeArray`` and pyarrow ``str`` arrays goes through
-``pd.DataFrame`` as before.
+``pd.DataFrame`` as before. These are pandas internals (``pandas>=2.1`` is not pinned), so
+the first frame built checks the fast path against the constructor on a sample of every kind
+of column; where they differ, or the fast path fails, every frame is built by the
+constructor from then on (slower, never different).
 """
 
 from __future__ import annotations
@@ -106,8 +109,13 @@ def build_frame(
     numpy columns of one dtype share one 2-D block (copied into it; pandas' consolidated
     layout, which ``iloc[row]`` and ``to_dict`` walk block by block), except the float
     columns of ``floats``; other arrays are taken as they are."""
-    if create_dataframe_from_blocks is None or not names:
+    if not names or not _fast_path_ok():
         return _constructed(names, arrays, n, floats, float_at)
+    return _from_blocks(names, arrays, n, floats, float_at)
+
+
+def _from_blocks(names, arrays, n, floats, float_at) -> pd.DataFrame:
+    """:func:`build_frame` by pandas' block API."""
     blocks: list[tuple[object, np.ndarray]] = []
     if floats is not None and float_at:
         blocks.append((floats, np.asarray(float_at, dtype=np.intp)))
@@ -144,3 +152,43 @@ def _constructed(names, arrays, n, floats, float_at) -> pd.DataFrame:
         for i, (name, a) in enumerate(zip(names, arrays, strict=True))
     }
     return pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
+
+
+_FAST: list[bool] = []  # [whether the block path builds what the constructor builds]
+
+
+def _fast_path_ok() -> bool:
+    """Whether :func:`_from_blocks` gives the constructor's frame on this pandas: checked
+    once, on a sample of each kind of column build_frame handles."""
+    if not _FAST:
+        _FAST.append(create_dataframe_from_blocks is not None and _same_as_constructor())
+    return _FAST[0]
+
+
+def _same_as_constructor() -> bool:
+    names = np.empty(3, dtype=object)
+    names[:] = ["garmin", None, "stryd"]
+    tuples = np.empty(3, dtype=object)
+    tuples[:] = [(1, None), (2, 3), None]
+    sample = {
+        "ints": np.array([1, 2, 3], dtype=np.int64),
+        "floats": np.array([1.5, np.nan, 3.0]),
+        "flags": np.array([True, False, True]),
+        "names": names,
+        "tuples": tuples,
+        "missing": np.array([None, None, None], dtype=object),
+        "local": np.array([0, 10**15, 2 * 10**15], dtype="M8[us]"),
+        "text": str_array(["x", None, "z"]),
+    }
+    block = np.array([[0.25, 0.5, 0.75]])
+    try:
+        got = _from_blocks(
+            [*sample, "f"], [*(v.copy() for v in sample.values()), None], 3, block, [8]
+        )
+        want = _constructed(
+            [*sample, "f"], [*(v.copy() for v in sample.values()), None], 3, block, [8]
+        )
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        return list(got.dtypes) == list(want.dtypes) and got.columns.dtype == want.columns.dtype
+    except Exception:  # noqa: BLE001 - any failure of the internals: the constructor builds
+        return False
