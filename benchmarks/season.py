@@ -16,7 +16,9 @@ in its own process (peak RSS is per process):
    then the final ship; ``--serial`` also runs the old order (``Pipeline(overlap=False)``:
    ingest everything, then ship), ``--gzip`` also the overlap sending the stored gzip bodies
    as they are. Reported: wall time / best raw time (goal <= 1.25); then the writer alone
-   (``InfluxWriter.flush`` of step 1's outbox) against the raw rate.
+   (``InfluxWriter.flush`` of step 1's outbox) against the raw rate, on one HTTP connection
+   and on two (``[influx] connections``); every InfluxDB line prints the connections used
+   (``BENCH_CONNECTIONS=N`` overrides the setting for the season runs).
 
 Every timed run against InfluxDB gets a fresh influxd of its own: influxd goes on compacting
 what an earlier run wrote for tens of seconds, and a run on a server holding four earlier
@@ -78,6 +80,8 @@ def worker(mode: str, home: str, influx_url: str, db: str, limit: int | None, du
     cfg = load_config(ROOT / "fixtures" / "sensorhub.toml", home)
     if influx_url:  # a 5000-day ``load`` batch spans ~700 weekly shards: influxd needs > 10 s
         cfg.influx.timeout_s = 120.0
+    if os.environ.get("BENCH_CONNECTIONS"):  # the writer's HTTP connections ([influx])
+        cfg.influx.connections = int(os.environ["BENCH_CONNECTIONS"])
     files = corpus(limit)
     if os.environ.get("BENCH_COALESCE") == "0":  # one request a batch, as before
         from sensorhub.delivery import Delivery
@@ -97,6 +101,7 @@ def worker(mode: str, home: str, influx_url: str, db: str, limit: int | None, du
             "requests": report.requests,
             "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu0,
             "errors": report.errors[-2:],
+            "connections": cfg.influx.connections,
         }
     if mode in ("overlap", "serial"):  # Pipeline.ingest: ship while storing, or after
         if os.environ.get("BENCH_SEND_GZIP"):
@@ -123,6 +128,7 @@ def worker(mode: str, home: str, influx_url: str, db: str, limit: int | None, du
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
         "shipped_while_storing": shipped,
+        "connections": cfg.influx.connections,
     }
     if flush is not None:
         out["flush_points"] = flush.sent_points
@@ -214,7 +220,8 @@ def show_writer(got: dict, influx_cpu: float, n_points: int, raw: dict, label: s
     plain = rate / (n_points / raw["plain"][0])
     print(
         f"writer ({label}): {got['seconds']:.2f} s, {got['sent']:,} points in"
-        f" {got['requests']} requests, {rate:,.0f} points/s = {plain:.0%}"
+        f" {got['requests']} requests on {got.get('connections', 1)} connection(s),"
+        f" {rate:,.0f} points/s = {plain:.0%}"
         f" of the raw plain 1-connection rate, {rate / (n_points / best):.0%} of the best raw"
         f" (goal >= 90 %); CPU: writer {got['cpu_s']:.1f} s, influxd {influx_cpu:.1f} s"
         f" (raw plain: influxd {raw['plain'][1]:.1f} s, client {raw['plain'][2]:.1f} s):"
@@ -382,7 +389,8 @@ def main() -> None:
             f"{label}: {got['seconds']:.2f} s (stored after {got['stored_s']:.2f} s,"
             f" {got['shipped_while_storing']:,} points shipped by then),"
             f" {got['flush_points']:,} points shipped, {got['left']} batches left,"
-            f" peak RSS {got['rss_mb']:.0f} MB (load {os.getloadavg()[0]:.1f})",
+            f" peak RSS {got['rss_mb']:.0f} MB, {got['connections']} connection(s)"
+            f" (load {os.getloadavg()[0]:.1f})",
             flush=True,
         )
         for e in filter(None, got["errors"]):
@@ -393,8 +401,12 @@ def main() -> None:
             f" shared machine the sum, not the larger, bounds the wall time)"
         )
     os.environ["BENCH_SEND_GZIP"] = ""
-    got, influx_cpu = writer_alone(Path(home) / "journal.sqlite", args.limit)
-    show_writer(got, influx_cpu, n_points, raw, "InfluxWriter.flush of step 1's outbox, plain text")
+    season_conns = os.environ.get("BENCH_CONNECTIONS", "")
+    for conns in ("1", "2"):
+        os.environ["BENCH_CONNECTIONS"] = conns
+        got, influx_cpu = writer_alone(Path(home) / "journal.sqlite", args.limit)
+        show_writer(got, influx_cpu, n_points, raw, "InfluxWriter.flush of step 1's outbox")
+    os.environ["BENCH_CONNECTIONS"] = season_conns
 
 
 def cpu_seconds(pid: int) -> float:

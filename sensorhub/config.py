@@ -119,6 +119,18 @@ class InfluxConfig:
             raise ValueError("must be a duration such as 52w, 30d or 24h (empty: the server's)")
         return v
 
+    # HTTP connections the writer sends on at once. Batches of one series go together only
+    # when no point time can be in both (their time ranges are disjoint: docs/reliability.md
+    # "Several connections"), so an older value never lands after a newer one
+    connections: int = 2
+
+    @field_validator("connections")
+    @classmethod
+    def _connections(cls, v: int) -> int:
+        if not 1 <= v <= 16:
+            raise ValueError("must be between 1 and 16")
+        return v
+
     @field_validator("batch_points")
     @classmethod
     def _batch(cls, v: int) -> int:

@@ -11,8 +11,10 @@ writing the last one). The thread has its own journal connection (SQLite connect
 to their thread; WAL lets it read and acknowledge while the caller's connection stores) and its
 own writer; the outbox lease keeps it the only shipper, so batches go in the same order and
 under the same policy as with :meth:`Delivery.flush`. Memory stays bounded: the outbox is the
-buffer (committed batches on disk), the thread holds one request at a time (small batches
-joined up to ``batch_points`` points: see ``InfluxWriter.coalesce_points``). It ships at most
+buffer (committed batches on disk), the thread holds one request per HTTP connection
+(``[influx] connections``, default 2; batches that may share a point never go together;
+small batches joined up to ``batch_points`` points: see ``InfluxWriter.coalesce_points``).
+It ships at most
 ``BATCHES_PER_FLUSH`` batches per flush, so :meth:`stop` waits for at most that many
 requests; whatever is left goes with the caller's final :meth:`ship` (see :func:`merged`).
 """

@@ -44,6 +44,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
@@ -152,7 +153,7 @@ class InfluxWriter:
             headers=headers,
             auth=auth,
             timeout=cfg.timeout_s,
-            transport=DeadlineTransport(self._deadline),
+            transport=DeadlineTransport(self._deadline, max(4, cfg.connections + 2)),
             trust_env=False,  # a proxy from the environment would bypass the deadlines
         )
         self.target = f"{redact_url(self.base_url)} db={cfg.database}"
@@ -162,8 +163,15 @@ class InfluxWriter:
         self._holder = new_holder()
         self._created_db = False
         self._backoff_row = False
+        # HTTP connections posting at once (``_flush_parallel``); 1: the sequential flush
+        self.connections = cfg.connections
+        self._warm = False  # the server took a request since the start or the last stop
+        self._pool: ThreadPoolExecutor | None = None
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self.client.close()
 
     # -- requests ------------------------------------------------------------------------
@@ -246,6 +254,9 @@ class InfluxWriter:
     ) -> None:
         if self._waiting(ob, report):
             return
+        if self.connections > 1 and not parked:
+            self._flush_parallel(ob, report, limit, end)
+            return
         slots = ob.slots((QUEUED, PARKED, KEPT) if parked else (QUEUED, PARKED))
         parked_series = {s.series for s in slots if s.state == PARKED}
         order = [s for s in slots if s.state != QUEUED and parked] + [
@@ -289,6 +300,234 @@ class InfluxWriter:
                 return
         for series in parked_series if parked else ():
             ob.release_kept(series)
+
+    def _flush_parallel(
+        self, ob: Outbox, report: FlushReport, limit: int | None, end: float | None
+    ) -> None:
+        """The leased flush on ``connections`` HTTP connections at once.
+
+        Batches go in id order as on one connection, except that a batch need not wait for
+        an older one it cannot share a point with (:meth:`Slot.may_share_points`: another
+        series, or time ranges that do not meet): a batch is sent once no older batch it may
+        share a point with is unsent or in flight, so an older value never lands after a
+        newer one. Only the HTTP posts run on the pool's threads: journal reads,
+        acknowledgements, 413 splits and deletes (``#influxql``) run here, in the flushing
+        thread that owns the connection. A stopping answer (429/503, 401/403, 5xx, timeout,
+        refused, deadline) ends sending on every connection: requests in flight are awaited
+        and acknowledged on 2xx, nothing new goes out. Until the server has taken a request
+        (``_warm``: a 2xx since the writer started or last stopped) one request is in flight
+        at a time, so a server that is down, refusing the credentials or overloaded gets one
+        request, not one a connection."""
+        slots = ob.slots((QUEUED, PARKED))
+        parked_series = {s.series for s in slots if s.state == PARKED}
+        todo = [s for s in slots if s.state == QUEUED]  # unsent, oldest first
+        blocked: set[str] = set()
+        solo: set[int] = set()
+        flying: dict[Future, list[Slot]] = {}
+        pool = self._executor()
+        lease_renewed = time.monotonic()
+        stopped = False
+
+        def in_flight() -> int:
+            return sum(len(g) for g in flying.values())
+
+        while True:
+            width = self.connections if self._warm else 1
+            while not stopped and len(flying) < width:
+                if limit and report.sent_batches + report.failed_batches + in_flight() >= limit:
+                    break
+                if end is not None and time.monotonic() >= end:
+                    if not report.deadline_reached:
+                        report.deadline_reached = True
+                        report.errors.append("flush deadline reached")
+                    stopped = True
+                    break
+                if time.monotonic() - lease_renewed > self._lease_ttl() / 3:
+                    if not ob.take_lease(self._holder, self._lease_ttl()):
+                        report.errors.append("another process took over shipping")
+                        stopped = True
+                        break
+                    lease_renewed = time.monotonic()
+                cap = (
+                    limit - report.sent_batches - report.failed_batches - in_flight()
+                    if limit
+                    else 0
+                )
+                busy = [s for g in flying.values() for s in g]
+                got = self._next_request(
+                    ob, todo, busy, report, cap, end, (parked_series, blocked, solo)
+                )
+                if got is None:
+                    stopped = True  # a delete got a stopping answer
+                elif not got:
+                    break  # nothing can go before an answer comes back
+                else:
+                    group, body, encoding = got
+                    flying[pool.submit(self._post_counted, body, encoding, end)] = group
+            if not flying:
+                return
+            ready, _ = wait(list(flying), return_when=FIRST_COMPLETED)
+            for fut in ready:
+                group = flying.pop(fut)
+                answer, requests = fut.result()
+                report.requests += requests
+                if answer.kind == "ok":
+                    self._warm = True
+                elif answer.kind in STOPPING:
+                    self._warm = False
+                if not self._answered_request(
+                    ob, group, answer, report, parked_series, blocked, solo, stopped, end
+                ):
+                    stopped = True
+                elif answer.kind != "ok" and len(group) > 1:
+                    todo[:] = sorted([*todo, *group], key=lambda s: s.id)  # again one by one
+
+    def _next_request(
+        self,
+        ob: Outbox,
+        todo: list[Slot],
+        busy: list[Slot],
+        report: FlushReport,
+        cap: int,
+        end: float | None,
+        sets: tuple[set[str], set[str], set[int]],
+    ) -> tuple[list[Slot], bytes, str] | tuple[()] | None:
+        """The next request that may go while ``busy`` batches are in flight: (its batches,
+        taken out of ``todo``, the body, its encoding); () when every unsent batch has to
+        wait for an answer; None when a delete (sent to /query right here, in its turn) got
+        a stopping answer. ``cap``: at most this many batches (0: no limit); ``sets``: the
+        flush's parked series, held-back series and batches to send alone."""
+        parked_series, blocked, solo = sets
+        waiting: list[Slot] = []  # older unsent batches, which newer ones may not pass
+        i = 0
+        while i < len(todo):
+            slot = todo[i]
+            if slot.series in blocked:
+                todo.pop(i)  # held back for this flush, with the rest of its series
+                continue
+            if slot.next_attempt_at > self.clock():
+                blocked.add(slot.series)  # its turn has not come: the series waits with it
+                todo.pop(i)
+                continue
+            if any(slot.may_share_points(o) for o in (*busy, *waiting)):
+                waiting.append(slot)
+                i += 1
+                continue
+            if slot.attempts or slot.id in solo or self.send_gzip or self.coalesce_points <= 0:
+                group = [slot]  # refused before: alone until InfluxDB takes it
+            else:
+                group = self._joinable(todo, i, busy + waiting, cap, solo)
+            stored, encoding = ob.raw_body(slot.id) or (b"", IDENTITY)
+            body, encoding = self._wire_body(stored, encoding)
+            if _head(body, encoding) == _MARK:  # a delete: /query in its turn, here
+                todo.pop(i)
+                answer = self._statements(unpack(body, encoding), end, report)
+                if answer.kind == "ok":
+                    self._sent_ok(ob)
+                if not self._answered(ob, slot, answer, report, parked_series, blocked):
+                    return None
+                continue
+            bodies = [body]
+            for member in group[1:]:
+                more, enc = self._wire_body(*(ob.raw_body(member.id) or (b"", IDENTITY)))
+                if enc != IDENTITY or _head(more, enc) == _MARK:
+                    break  # a delete goes alone, in its turn: the request ends before it
+                bodies.append(more)
+            sent = {s.id for s in group[: len(bodies)]}
+            todo[:] = [s for s in todo if s.id not in sent]
+            if len(bodies) > 1:
+                return group[: len(bodies)], b"\n".join(bodies), IDENTITY
+            return [slot], body, encoding
+        return ()
+
+    def _joinable(
+        self, todo: list[Slot], i: int, others: list[Slot], cap: int, solo: set[int]
+    ) -> list[Slot]:
+        """``todo[i]`` and the unsent batches after it that may go in its request: queued,
+        due, never refused, together at most ``coalesce_points`` points, none passing an
+        older batch it may share a point with (``others``: in flight or waiting, and the
+        ones this join passes over)."""
+        room, now, group = self.coalesce_points, self.clock(), [todo[i]]
+        room -= todo[i].n_points
+        passed = list(others)
+        for slot in todo[i + 1 :]:
+            if (cap and len(group) >= cap) or room <= 0:
+                break
+            if slot.attempts or slot.id in solo or slot.next_attempt_at > now:
+                break  # it goes alone, or later; what follows waits as on one connection
+            if slot.n_points > room or any(slot.may_share_points(o) for o in passed):
+                passed.append(slot)  # it waits: newer batches must not pass it either
+                continue
+            group.append(slot)
+            room -= slot.n_points
+        return group
+
+    def _post_counted(self, body: bytes, encoding: str, end: float | None) -> tuple[_Answer, int]:
+        """:meth:`_post` on a pool thread (it touches no journal); the answer and the
+        requests it took."""
+        tally = FlushReport()
+        return self._post(body, end, tally, encoding), tally.requests
+
+    def _answered_request(
+        self,
+        ob: Outbox,
+        group: list[Slot],
+        answer: _Answer,
+        report: FlushReport,
+        parked_series: set[str],
+        blocked: set[str],
+        solo: set[int],
+        stopped: bool,
+        end: float | None,
+    ) -> bool:
+        """Act on the answer to one posted request (one batch or a join), in the flushing
+        thread; False: the policy stops the flush. ``stopped``: the flush stopped already
+        (a 2xx then does not clear the backoff just set; a second stopping answer is not
+        counted as a second failure, though a later ``Retry-After`` holds)."""
+        if len(group) > 1:
+            if answer.kind == "ok":
+                checkpoint("flush.after_send")
+                with ob.db.transaction():
+                    for slot in group:
+                        self._acknowledged(ob, slot, parked_series, report)
+                    if not stopped:
+                        self._sent_ok(ob)
+                return True
+            if answer.kind not in STOPPING:
+                solo.update(s.id for s in group)  # refused (400 for a bad line, 413)
+                return True
+        slot = group[0]
+        if answer.kind == "too_large" and len(group) == 1:
+            stored, encoding = ob.raw_body(slot.id) or (b"", IDENTITY)
+            body, encoding = self._wire_body(stored, encoding)
+            lines = unpack(body, encoding).split("\n")
+            if len(lines) > 1:  # the halves go on this thread's connection, in order
+                answer = self._split(ob, slot, lines, end, report)
+        if answer.kind == "ok" and len(group) == 1:
+            checkpoint("flush.after_send")
+            if not stopped:
+                self._sent_ok(ob)
+        prev = ob.backoff(self.target) if answer.kind in STOPPING and stopped else None
+        if prev is not None:
+            report.errors.append(answer.error)
+            ob.failed(slot.id, answer.error, count=False)
+            if answer.retry_after and answer.retry_after > prev.not_before:
+                prev.not_before = answer.retry_after  # the later Retry-After holds
+                ob.set_backoff(self.target, prev)
+                report.retry_at = answer.retry_after
+            return False
+        return self._answered(ob, slot, answer, report, parked_series, blocked)
+
+    def _sent_ok(self, ob: Outbox) -> None:
+        """The server takes writes again: forget its failures."""
+        if self._backoff_row:
+            ob.clear_backoff(self.target)
+            self._backoff_row = False
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.connections, thread_name_prefix="influx-post")
+        return self._pool
 
     def _flush_claimed(
         self, ob: Outbox, report: FlushReport, limit: int | None, end: float | None
@@ -752,10 +991,10 @@ class DeadlineTransport(httpx.HTTPTransport):
     deadline set with ``_Deadline.until``, so a request ends by then whatever the server does.
     """
 
-    def __init__(self, deadline: _Deadline, **kwargs: Any) -> None:
+    def __init__(self, deadline: _Deadline, max_connections: int = 4, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(self._pool, httpcore.ConnectionPool):  # pragma: no cover
             raise RuntimeError("unexpected httpx transport internals")
         self._pool = httpcore.ConnectionPool(
-            max_connections=4, network_backend=_DeadlineBackend(deadline)
+            max_connections=max_connections, network_backend=_DeadlineBackend(deadline)
         )

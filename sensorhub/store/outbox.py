@@ -8,7 +8,9 @@ InfluxDB acknowledged it (the shipping policy is in :mod:`sensorhub.store.influx
 Each batch has a **series** (default: its measurement) and a **state**:
 
 - ``queued``: waiting to be sent; ``next_attempt_at`` (Unix seconds) says not before when.
-  A queued batch is never sent while an older queued batch of its series waits.
+  A queued batch is never sent while an older queued batch of its series that may share a
+  point with it waits (:meth:`Slot.may_share_points`: point times ``t_lo``–``t_hi`` that
+  meet, or unknown); on one connection, not while any older batch of its series waits.
 - ``parked``: InfluxDB refused it too often (see ``MAX_ATTEMPTS`` in the writer); kept, shown
   in :meth:`Outbox.stats`, retried only on request. It does not hold back its series.
 - ``kept``: acknowledged, but newer than a parked batch of its series: its body stays until
@@ -83,16 +85,23 @@ NEW_COLUMNS = {
     "state": "TEXT NOT NULL DEFAULT 'queued'",
     "next_attempt_at": "{real} NOT NULL DEFAULT 0",
     "encoding": "TEXT NOT NULL DEFAULT 'identity'",  # of body: identity (text) | gzip (bytes)
+    # the batch's smallest and largest point time (the lines' own unit, ms); NULL: unknown
+    # (an InfluxQL statement, a line without a time, a batch from before): it may share a
+    # point with any batch of its series
+    "t_lo": "{int}",
+    "t_hi": "{int}",
 }
 GZIP, IDENTITY = "gzip", "identity"
 # level 1 of ISA-L (levels 0-3; zlib's 1 without it): ~1 ms per 5000-point batch, ~30 bytes
 # a point (benchmarks/season.py)
 GZIP_LEVEL = 1
 # covering index: the scheduler reads only these columns and never touches the bodies
+INDEX_NAME = "outbox_sched2"
 INDEX = (
-    "CREATE INDEX IF NOT EXISTS outbox_sched ON outbox"
-    "(state, id, series, next_attempt_at, n_points, attempts)"
+    f"CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON outbox"
+    "(state, id, series, next_attempt_at, n_points, attempts, t_lo, t_hi)"
 )
+OLD_INDEXES = ("outbox_sched",)  # covered fewer columns
 SERIES_INDEX = "CREATE INDEX IF NOT EXISTS outbox_series ON outbox(series, state, id)"
 QUEUED, PARKED, KEPT = "queued", "parked", "kept"
 
@@ -132,6 +141,31 @@ class Slot:
     next_attempt_at: float
     n_points: int
     attempts: int
+    t_lo: int | None = None  # its point times (None: unknown, see NEW_COLUMNS)
+    t_hi: int | None = None
+
+    def may_share_points(self, other: Slot) -> bool:
+        """Whether a point (series and time) can be in both batches: the same series and
+        time ranges that meet, or a range unknown."""
+        if other.series != self.series:
+            return False
+        if None in (self.t_lo, self.t_hi, other.t_lo, other.t_hi):
+            return True
+        return self.t_lo <= other.t_hi and other.t_lo <= self.t_hi  # type: ignore[operator]
+
+
+def span(lines: list[str]) -> tuple[int | None, int | None]:
+    """The smallest and largest point time of ``lines`` (each line's last field); (None,
+    None) when one is an InfluxQL statement or has no time (or a negative one)."""
+    if not lines or any(ln[0] == "#" for ln in lines):
+        return None, None
+    times = [ln.rpartition(" ")[2] for ln in lines]
+    if not "".join(times).isdigit():
+        return None, None
+    if len(set(map(len, times))) == 1:  # as many digits: text order is number order
+        return int(min(times)), int(max(times))
+    numbers = list(map(int, times))
+    return min(numbers), max(numbers)
 
 
 @dataclass
@@ -156,6 +190,8 @@ class Outbox:
         for col, decl in NEW_COLUMNS.items():
             db.add_column("outbox", col, decl)
         db.execute("UPDATE outbox SET series=measurement WHERE series IS NULL")
+        for old in OLD_INDEXES:
+            db.execute(f"DROP INDEX IF EXISTS {old}")
         db.execute(INDEX)
         if db.dialect.row_locks:  # the claim's "oldest queued batch of the series" lookup
             db.execute(SERIES_INDEX)
@@ -183,9 +219,9 @@ class Outbox:
         batches = [lines[i : i + batch_points] for i in range(0, len(lines), batch_points)]
         self.db.executemany(
             "INSERT INTO outbox (created_at, measurement, n_points, body, series, state,"
-            " next_attempt_at, encoding) VALUES (?,?,?,?,?,?,0,?)",
+            " next_attempt_at, encoding, t_lo, t_hi) VALUES (?,?,?,?,?,?,0,?,?,?)",
             [
-                (now, measurement, len(b), pack(b), series or measurement, QUEUED, GZIP)
+                (now, measurement, len(b), pack(b), series or measurement, QUEUED, GZIP, *span(b))
                 for b in batches
             ],
         )
@@ -206,8 +242,8 @@ class Outbox:
         """Batches in these states without their bodies, oldest first (reads the index only)."""
         marks = ",".join("?" for _ in states)
         rows = self.db.execute(
-            "SELECT id, series, state, next_attempt_at, n_points, attempts FROM outbox"
-            f"{self.db.dialect.indexed_by('outbox_sched')} WHERE state IN ({marks}) ORDER BY id",
+            "SELECT id, series, state, next_attempt_at, n_points, attempts, t_lo, t_hi FROM outbox"
+            f"{self.db.dialect.indexed_by(INDEX_NAME)} WHERE state IN ({marks}) ORDER BY id",
             states,
         )
         return [Slot(*r) for r in rows]

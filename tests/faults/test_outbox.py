@@ -24,3 +24,20 @@ def test_a_journal_from_before_series_and_states_keeps_its_batches(tmp_path):
     j.outbox.enqueue("run", ["run,athlete=a hr_bpm=1 1"], 10, series="run|a")
     assert [s.series for s in j.outbox.slots()] == ["load", "run|a"]
     j.close()
+
+
+def test_a_batch_knows_the_times_of_its_points():
+    """The scheduler lets batches of one series pass each other only on disjoint times:
+    a batch's range is its smallest and largest point time; unknown when a line is an
+    InfluxQL statement or has no time (the server's clock would set it)."""
+    from sensorhub.store.outbox import span
+
+    assert span(["run,athlete=a v=1 1700000000005", 'run,athlete=a s="x 9" 1700000000001']) == (
+        1700000000001,
+        1700000000005,
+    )
+    assert span(["run,athlete=a v=1 17", "run,athlete=a v=2"]) == (None, None)
+    assert span(['run,athlete=a s="x 12"']) == (None, None)
+    assert span(['#influxql DELETE FROM "run" WHERE time >= 1 AND time <= 9']) == (None, None)
+    assert span(["m v=1 999", "m v=2 1000", "m v=3 -5"]) == (None, None)  # before 1970
+    assert span(["m v=1 999", "m v=2 1000"]) == (999, 1000)  # not text order
