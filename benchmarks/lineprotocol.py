@@ -1,13 +1,15 @@
-"""Line protocol of real running frames: ``frame_to_lines`` (pyarrow) against the hand-written one.
+"""Line protocol of real running frames: ``frame_to_lines`` (one take) against the column join.
 
-``sensorhub.store.lineprotocol.frame_to_lines`` builds each column's ``key=value`` texts as an
-Arrow string array and joins them row by row in C++; the candidate kept here is the
-hand-written version it replaced (each distinct value formatted once, rows of the same field
-pattern joined in Python). Both must give identical lines on every run frame of the corpus of
-benchmarks/season.py (../shared/fit plus fixtures/fit); the ratio is hand-written time /
-pyarrow time (> 1: pyarrow wins).
+``sensorhub.store.lineprotocol.frame_to_lines`` formats a frame's values in one Arrow cast and
+gathers every line's texts with one ``take``; the candidate kept here is the version it
+replaced (each column's ``key=value`` texts as an Arrow string array, with nulls, and the
+columns joined row by row by ``binary_join_element_wise``). Both must give identical lines on
+every run frame of the corpus of benchmarks/season.py (../shared/fit plus fixtures/fit); the
+ratio is column-join CPU time / take CPU time (> 1: the take wins). Each frame is timed with
+both, one after the other, and the least of ``--reps`` runs is kept per frame (the machine is
+shared).
 
-    .venv/bin/python benchmarks/lineprotocol.py [--reps 3] [--limit N]
+    .venv/bin/python benchmarks/lineprotocol.py [--reps 5] [--limit N]
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,72 +42,66 @@ from sensorhub.store.lineprotocol import (  # noqa: E402
 )
 
 
-def handwritten_lines(measurement: str, frame: pd.DataFrame, tags: Mapping[str, str]) -> list[str]:
-    """The hand-written line protocol (sensorhub before pyarrow): each distinct value of a
-    column is formatted once, and rows that have the same fields are joined in Python."""
+def columnjoin_lines(measurement: str, frame: pd.DataFrame, tags: Mapping[str, str]) -> list[str]:
+    """The line protocol before the one-take version: each column becomes one Arrow string
+    array of ``key=value`` texts (null where missing) and Arrow joins them row by row."""
     if frame.empty:
         return []
     values = _float_columns(frame)
-    n = values.shape[1]
     ok = np.isfinite(values)
+    keep = ok.any(axis=0)
+    if not keep.any():
+        return []
+    every = bool(keep.all())
+    if not every:
+        values, ok = values[:, keep], ok[:, keep]
     texts = [
-        _hand_texts(escape_key(col) + "=", values[j], ok[j]) for j, col in enumerate(frame.columns)
+        _field_texts(escape_key(col) + "=", values[j], ok[j])
+        for j, col in enumerate(frame.columns)
+        if ok[j].any()
     ]
-    stamps = np.array(list(map(" %d".__mod__, to_ms(frame.index).tolist())), dtype=object)
-    head = series_key(measurement, tags) + " "
-    out = np.empty(n, dtype=object)
-    keep = np.zeros(n, dtype=bool)
-    for cols, rows in _hand_patterns(ok):
-        if not cols:
-            continue
-        fields = map(",".join, zip(*[texts[j][rows].tolist() for j in cols], strict=True))
-        out[rows] = list(map(str.__add__, map(head.__add__, fields), stamps[rows].tolist()))
-        keep[rows] = True
-    return out[keep].tolist()
+    fields = pc.binary_join_element_wise(*texts, ",", null_handling="skip")
+    ms = to_ms(frame.index)
+    stamps = pc.cast(pa.array(ms if every else ms[keep]), pa.string())
+    head = series_key(measurement, tags)
+    return pc.binary_join_element_wise(head, fields, stamps, " ").to_pylist()
 
 
-def _hand_texts(prefix: str, values: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """``prefix + repr(value)`` where ``ok`` (None elsewhere).
-
-    A column that repeats values (heart rate, cadence...) has each distinct value formatted
-    once; one that hardly repeats (distance, coordinates) is formatted directly, unsorted."""
-    out = np.empty(len(values), dtype=object)
-    good = values[ok]
-    if len(good) == 0:
-        return out
+def _field_texts(prefix: str, values: np.ndarray, ok: np.ndarray) -> pa.StringArray:
+    """``prefix + repr(value)`` where ``ok``, null elsewhere: a column that repeats values has
+    each distinct value formatted once (``repr``), one that hardly repeats goes through Arrow's
+    cast (:func:`_arrow_reprs`)."""
+    every = bool(ok.all())
+    good = values if every else values[ok]
+    mask = None if every else ~ok
     if len(good) > 4 * _SAMPLE and len(np.unique(good[:: len(good) // _SAMPLE])) > _SAMPLE // 2:
-        out[ok] = np.array(list(map(prefix.__add__, map(repr, good.tolist()))), dtype=object)
-        return out
-    bits, inv = np.unique(good.view(np.int64), return_inverse=True)  # bits: -0.0 stays apart
-    floats = bits.view(np.float64).tolist()
-    out[ok] = np.array(list(map(prefix.__add__, map(repr, floats))), dtype=object)[inv.ravel()]
-    return out
+        return pc.binary_join_element_wise(prefix, _arrow_reprs(values, ok, mask), "")
+    inv, bits = pd.factorize(good.view(np.int64))  # bit patterns: -0.0 stays apart
+    texts = pa.array([prefix + repr(f) for f in bits.view(np.float64).tolist()], pa.string())
+    if every:
+        return texts.take(pa.array(inv))
+    idx = np.zeros(len(values), np.int64)
+    idx[ok] = inv
+    return texts.take(pa.array(idx, mask=mask))
 
 
-_SAMPLE = 256  # values looked at to decide whether a column repeats
+_SAMPLE = 256
 
 
-def _hand_patterns(ok: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
-    """Rows grouped by which fields they have: ``(field indices, row indices)``, rows ascending."""
-    n = ok.shape[1]
-    packed = np.packbits(ok, axis=0, bitorder="little")  # (ceil(k/8), n)
-    if packed.shape[0] <= 8:  # up to 64 fields: one integer key per row
-        keys = np.zeros((8, n), np.uint8)
-        keys[: packed.shape[0]] = packed
-        inv = np.unique(np.ascontiguousarray(keys.T).view(np.uint64).ravel(), return_inverse=True)[
-            1
-        ]
-    else:
-        inv = np.unique(packed.T, axis=0, return_inverse=True)[1]
-    inv = inv.ravel()
-    order = np.argsort(inv, kind="stable")
-    bounds = np.cumsum(np.bincount(inv))
-    out = []
-    for p in range(len(bounds)):
-        rows = order[bounds[p - 1] if p else 0 : bounds[p]]
-        cols = np.flatnonzero(ok[:, rows[0]]).tolist()
-        out.append((cols, rows))
-    return out
+def _arrow_reprs(values: np.ndarray, ok: np.ndarray, mask: np.ndarray | None) -> pa.StringArray:
+    """``repr`` of the ``ok`` values through Arrow's cast, ``.0`` added to whole numbers and
+    ``repr`` itself outside 1e-4..1e10 (null elsewhere)."""
+    s = pc.cast(pa.array(values, mask=mask), pa.string())
+    a = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        whole = ok & (values == np.floor(values)) & (a < 1e10)
+        odd = ok & ~((a >= 1e-4) & (a < 1e10)) & (values != 0)
+    if whole.any():
+        s = pc.if_else(pa.array(whole), pc.binary_join_element_wise(s, ".0", ""), s)
+    if odd.any():
+        fixed = pa.array([repr(v) for v in values[odd].tolist()], pa.string())
+        s = pc.replace_with_mask(s, pa.array(odd), fixed)
+    return s
 
 
 def run_frames(limit: int | None) -> list[pd.DataFrame]:
@@ -120,26 +118,27 @@ def run_frames(limit: int | None) -> list[pd.DataFrame]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--limit", type=int, help="only the first N files")
     args = ap.parse_args()
     frames = run_frames(args.limit)
     n = sum(len(f) for f in frames)
     tags = {"athlete": "ana", "sport": "running", "source": "fit"}
     for f in frames:
-        assert handwritten_lines("run", f, tags) == frame_to_lines("run", f, tags)
-    best = {}
-    for name, fn in (("hand-written", handwritten_lines), ("pyarrow", frame_to_lines)):
-        runs = []
-        for _ in range(args.reps):
-            t = time.process_time()
-            for f in frames:
+        assert columnjoin_lines("run", f, tags) == frame_to_lines("run", f, tags)
+    fns = {"column join": columnjoin_lines, "one take": frame_to_lines}
+    best = {name: [float("inf")] * len(frames) for name in fns}
+    for _ in range(args.reps):
+        for i, f in enumerate(frames):
+            for name, fn in fns.items():
+                t = time.process_time()
                 fn("run", f, tags)
-            runs.append(time.process_time() - t)
-        best[name] = min(runs)
-        print(f"{name:<13}{best[name]:8.3f} s CPU {n / best[name]:>12,.0f} rows/s")
-    ratio = best["hand-written"] / best["pyarrow"]
-    print(f"{len(frames)} frames, {n:,} rows, identical lines; hand-written / pyarrow: {ratio:.2f}")
+                best[name][i] = min(best[name][i], time.process_time() - t)
+    cpu = {name: sum(times) for name, times in best.items()}
+    for name, s in cpu.items():
+        print(f"{name:<12}{s:8.3f} s CPU {n / s:>12,.0f} rows/s")
+    ratio = cpu["column join"] / cpu["one take"]
+    print(f"{len(frames)} frames, {n:,} rows, identical lines; column join / one take: {ratio:.2f}")
 
 
 if __name__ == "__main__":

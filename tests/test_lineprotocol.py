@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sensorhub.store import lineprotocol
 from sensorhub.store.lineprotocol import (
     escape_key,
     frame_points,
@@ -181,3 +182,59 @@ def test_frame_points_equal_point_line_per_row() -> None:
     assert frame_points("load", {"athlete": "ana"}, frame, to_ms(starts)) == want
     assert frame_points("load", {}, frame.iloc[:0], np.zeros(0, np.int64)) == []
     assert frame_points("x", {}, frame[["none"]], to_ms(starts)) == [None] * 4
+
+
+# --- the one-take assembly: ".0" of whole numbers, the first field, large strings -----------
+
+
+def test_whole_numbers_before_missing_fields_first_field_and_line_end() -> None:
+    """A whole number's ".0" comes with the element after it (the next present field's key or
+    the stamp's space), whichever field comes first carries the series."""
+    nan = np.nan
+    frame = pd.DataFrame(
+        {
+            "hr": [150.0, nan, nan, -0.0, 1e16],
+            "gone": [nan] * 5,
+            "speed": [nan, 3.25, nan, 2.0, 1e-05],
+            "power": [250.0, 7.0, 0.5, nan, -3.0],
+        },
+        index=pd.date_range("2026-01-01", periods=5, freq="s", tz="UTC"),
+    )
+    lines = frame_to_lines("run", frame, {"athlete": "ana"})
+    assert lines == reference_lines("run", frame, {"athlete": "ana"})
+    assert lines == [
+        "run,athlete=ana hr=150.0,power=250.0 1767225600000",
+        "run,athlete=ana speed=3.25,power=7.0 1767225601000",
+        "run,athlete=ana power=0.5 1767225602000",
+        "run,athlete=ana hr=-0.0,speed=2.0 1767225603000",
+        "run,athlete=ana hr=1e+16,speed=1e-05,power=-3.0 1767225604000",
+    ]
+
+
+def test_repeating_and_spread_columns_with_gaps_share_texts() -> None:
+    """Columns that repeat the same values (formatted once for all of them) beside ones that
+    hardly repeat, all with gaps, on more rows than the repeat test samples."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    hr = rng.integers(90, 190, n).astype(float)
+    frame = pd.DataFrame(
+        {
+            "hr": hr,
+            "cadence": np.where(rng.random(n) < 0.5, hr, rng.integers(0, 3, n) * 0.5),
+            "distance": np.cumsum(rng.integers(0, 500, n)) / 100.0,
+            "lat": rng.integers(-(2**31), 2**31, n) * (180.0 / 2**31),
+        },
+        index=pd.date_range("2026-01-01", periods=n, freq="s", tz="UTC"),
+    )
+    for col in frame.columns:
+        frame.loc[rng.random(n) < 0.3, col] = np.nan
+    assert frame_to_lines("run", frame, {}) == reference_lines("run", frame, {})
+
+
+def test_large_string_path_gives_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 2 GiB of text a batch of lines needs 64-bit offsets: the same lines then."""
+    rng = np.random.default_rng(11)
+    frame = random_frame(rng, 3000, 9)
+    want = reference_lines("run", frame, {"athlete": "ana"})
+    monkeypatch.setattr(lineprotocol, "_INT32_OFFSETS", 0)
+    assert frame_to_lines("run", frame, {"athlete": "ana"}) == want

@@ -79,10 +79,12 @@ def frame_to_lines(measurement: str, frame: pd.DataFrame, tags: Mapping[str, str
     """One line per row of ``frame`` (UTC DatetimeIndex); NaN fields are left out, empty rows dropped.
 
     Every value is ``pd.to_numeric(..., errors="coerce")`` as float and written as Python's
-    ``repr`` of that float; non-finite values are left out. Columnar: each column becomes one
-    Arrow string array of ``key=value`` texts (null where missing) and Arrow joins them row by
-    row in C++ (``binary_join_element_wise``, nulls skipped). benchmarks/lineprotocol.py
-    measures this against the hand-written per-row join it replaced (same lines).
+    ``repr`` of that float; non-finite values are left out. Columnar, no Python object per
+    value: the frame's values are formatted in one Arrow cast (the columns that repeat values
+    have each distinct value formatted once) and each line is a run of elements of one Arrow
+    string array (series and first key, value, ``,key=``, value, ..., ``" "``, stamp)
+    gathered in order by one ``take`` in C++. benchmarks/lineprotocol.py measures this
+    against the column-by-column join it replaced (same lines).
     """
     if frame.empty:
         return []
@@ -94,16 +96,62 @@ def frame_to_lines(measurement: str, frame: pd.DataFrame, tags: Mapping[str, str
     every = bool(keep.all())
     if not every:
         values, ok = values[:, keep], ok[:, keep]
-    texts = [
-        _field_texts(escape_key(col) + "=", values[j], ok[j])
-        for j, col in enumerate(frame.columns)
-        if ok[j].any()
-    ]
-    fields = pc.binary_join_element_wise(*texts, ",", null_handling="skip")
+    k, n = values.shape
+    keys = [escape_key(c) + "=" for c in frame.columns]
+    head = series_key(measurement, tags) + " "
+    longest = n * (len(head) + sum(len(c) + 28 for c in keys) + 22)  # a value: <= 24 chars
+    kind = pa.large_string() if longest > _INT32_OFFSETS else pa.string()
+    # at[j, i], key[j, i]: the index in `table` below of the text of field j's value in row i
+    # and of the key text before it (fields x rows: written field by field; int32 halves
+    # what the take reads, a frame's table being far below 2**31 elements)
+    at = np.empty((k, n), np.int32)
+    flat = _distinct_values(values, ok, at)
+    texts, whole, rank = _repr_texts(flat, kind)
+    if whole is not None:
+        whole = whole[np.where(ok, at, 0)] & ok
+    if rank is not None:
+        at[ok] = rank[at[ok]]
+    nt = sum(map(len, texts))
+    # Arrow prints a whole number without its ".0": the element after it (the next field's
+    # ",key=" or the stamp's " ") is then taken from copies that start with ".0"
+    extra = [head + c for c in keys] + ["," + c for c in keys] + [" "]
+    extra += [".0," + c for c in keys] + [".0 "]
     ms = to_ms(frame.index)
-    stamps = pc.cast(pa.array(ms if every else ms[keep]), pa.string())
-    head = series_key(measurement, tags)
-    return pc.binary_join_element_wise(head, fields, stamps, " ").to_pylist()
+    stamps = pc.cast(pa.array(ms if every else ms[keep]), kind)
+    table = pa.concat_arrays([*texts, pa.array(extra, kind), stamps])
+    key = np.empty((k, n), np.int32)
+    after = np.zeros(n, np.int32)  # k + 1 in the lines where the field before was whole
+    for j in range(k):
+        np.add(after, nt + k + j, out=key[j])
+        if whole is not None:
+            after = np.where(ok[j], whole[j] * np.int32(k + 1), after)
+    first = ok.argmax(axis=0)  # the first field of a line carries the series
+    key[first, np.arange(n)] = nt + first
+    # elems[i]: line i: key of field 0, its value, ..., key of field k-1, its value, " ",
+    # stamp (the missing fields' pairs are left out below)
+    elems = np.empty((n, 2 * k + 2), np.int32)
+    elems[:, 0 : 2 * k : 2] = key.T
+    elems[:, 1 : 2 * k : 2] = at.T
+    elems[:, -2] = nt + 2 * k + after
+    elems[:, -1] = np.arange(nt + 3 * k + 2, nt + 3 * k + 2 + n, dtype=np.int32)
+    if ok.all():
+        taken = table.take(elems.ravel())
+        ends = np.arange(0, n * (2 * k + 2) + 1, 2 * k + 2)
+    else:
+        present = np.ones(elems.shape, bool)
+        present[:, : 2 * k] = np.repeat(ok.T, 2, axis=1)
+        taken = table.take(elems[present])
+        ends = np.zeros(n + 1, np.int64)
+        np.cumsum(2 * ok.sum(axis=0) + 2, out=ends[1:])
+    # a line is its run of elements: its offsets are those of its first and last element
+    _, offsets, data = taken.buffers()
+    width = np.int64 if kind == pa.large_string() else np.int32
+    starts = np.frombuffer(offsets, width, len(taken) + 1, taken.offset * width().itemsize)
+    lines = pa.Array.from_buffers(kind, n, [None, pa.py_buffer(starts[ends]), data])
+    return lines.to_pylist()
+
+
+_INT32_OFFSETS = 2**31 - 1  # bytes an Arrow string array holds; past it: large_string
 
 
 def _float_columns(frame: pd.DataFrame) -> np.ndarray:
@@ -117,47 +165,66 @@ def _float_columns(frame: pd.DataFrame) -> np.ndarray:
     return values
 
 
-def _field_texts(prefix: str, values: np.ndarray, ok: np.ndarray) -> pa.StringArray:
-    """``prefix + repr(value)`` where ``ok``, null elsewhere.
+def _distinct_values(values: np.ndarray, ok: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The values to format; ``at[j, i]`` is set to the index of ``values[j, i]`` among them
+    where ``ok``.
 
-    A column that repeats values (heart rate, cadence...) has each distinct value formatted
-    once (``repr``) and taken by index; one that hardly repeats (distance, coordinates) is
-    formatted by Arrow's cast (:func:`_arrow_reprs`)."""
-    every = bool(ok.all())
-    good = values if every else values[ok]
-    mask = None if every else ~ok
-    if len(good) > 4 * _SAMPLE and len(np.unique(good[:: len(good) // _SAMPLE])) > _SAMPLE // 2:
-        return pc.binary_join_element_wise(prefix, _arrow_reprs(values, ok, mask), "")
-    # distinct bit patterns (-0.0 stays apart from 0.0), hashed: no sort needed
-    inv, bits = pd.factorize(good.view(np.int64))
-    texts = pa.array([prefix + repr(f) for f in bits.view(np.float64).tolist()], pa.string())
-    if every:
-        return texts.take(pa.array(inv))
-    idx = np.zeros(len(values), np.int64)
-    idx[ok] = inv
-    return texts.take(pa.array(idx, mask=mask))
+    The columns that repeat values (heart rate, cadence...) give each distinct value once
+    (by bit pattern: -0.0 stays apart from 0.0), hashed together in one call; one that
+    hardly repeats (distance, coordinates) gives all of its values (hashing them would cost
+    more than formatting them)."""
+    k, n = values.shape
+    sample = values[:, :: max(1, n // _SAMPLE)].copy()
+    sample[~np.isfinite(sample)] = np.inf  # all missing ones count as one value
+    sample.sort(axis=1)
+    distinct = 1 + np.count_nonzero(sample[:, 1:] != sample[:, :-1], axis=1)
+    spread = (distinct > _SAMPLE // 2) & (n > 4 * _SAMPLE)
+    repeats = ~spread
+    parts = []
+    for group in (spread, repeats):  # the spread ones first: their own order, no hashing
+        if not group.any():
+            continue
+        o = ok[group]
+        good = values[group][o]  # field after field
+        if group is repeats:
+            codes, bits = pd.factorize(good.view(np.int64))
+            good = bits.view(np.float64)
+        else:
+            codes = np.arange(len(good))
+        part = np.zeros(o.shape, np.int32)
+        part[o] = codes
+        if parts:
+            part += len(parts[0])
+        at[group] = part
+        parts.append(good)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 _SAMPLE = 256  # values looked at to decide whether a column repeats
 
 
-def _arrow_reprs(values: np.ndarray, ok: np.ndarray, mask: np.ndarray | None) -> pa.StringArray:
-    """``repr`` of the ``ok`` values through Arrow's float-to-string cast (null elsewhere).
+def _repr_texts(
+    values: np.ndarray, kind: pa.DataType
+) -> tuple[list[pa.Array], np.ndarray | None, np.ndarray | None]:
+    """``repr`` of finite ``values`` through Arrow's float-to-string cast: ``(texts, whole,
+    rank)``, the text of ``values[i]`` being element ``rank[i]`` (``i`` without ``rank``) of the
+    concatenated ``texts``, plus ``".0"`` where ``whole`` (None: nowhere).
 
-    Arrow prints the same shortest round-trip digits as ``repr`` but ``150`` for ``150.0``
-    (``.0`` is added to whole numbers) and uses other exponent thresholds: values outside
-    1e-4..1e10 in magnitude (rare in running data) are given ``repr`` itself."""
-    s = pc.cast(pa.array(values, mask=mask), pa.string())
+    Arrow prints the same shortest round-trip digits as ``repr`` but ``150`` for ``150.0`` (the
+    ``.0`` is added by the caller, see :func:`frame_to_lines`) and uses other exponent
+    thresholds: values outside 1e-4..1e10 in magnitude (rare in running data) are given
+    ``repr`` itself, in a second array."""
+    texts = [pc.cast(pa.array(values), kind)]
     a = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        whole = ok & (values == np.floor(values)) & (a < 1e10)
-        odd = ok & ~((a >= 1e-4) & (a < 1e10)) & (values != 0)
-    if whole.any():
-        s = pc.if_else(pa.array(whole), pc.binary_join_element_wise(s, ".0", ""), s)
-    if odd.any():
-        fixed = pa.array([repr(v) for v in values[odd].tolist()], pa.string())
-        s = pc.replace_with_mask(s, pa.array(odd), fixed)
-    return s
+    whole = (values == np.floor(values)) & (a < 1e10)
+    odd = ~((a >= 1e-4) & (a < 1e10)) & (values != 0)  # never whole
+    if not odd.any():
+        return texts, whole if whole.any() else None, None
+    where = np.flatnonzero(odd)
+    texts.append(pa.array([repr(v) for v in values[where].tolist()], kind))
+    rank = np.arange(len(values), dtype=np.int32)
+    rank[where] = np.arange(len(values), len(values) + len(where), dtype=np.int32)
+    return texts, whole if whole.any() else None, rank
 
 
 def format_value(v: Any) -> str | None:
