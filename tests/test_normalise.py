@@ -12,6 +12,7 @@ from drivers.fit import FitMessages, decode
 from sensorhub.normalise import (
     RUNNING_SPORTS,
     STRIDE_CADENCE_SPORTS,
+    clean_times,
     developer_fields,
     no_time_reason,
     running_frame,
@@ -264,3 +265,122 @@ def test_real_file_with_wrist_and_stryd_power():
     assert auto.power_source == "stryd" and native.power_source == "native"
     assert auto.run["power_w"].sum() == pytest.approx(rec["Power"].sum())
     assert native.run["power_w"].sum() == pytest.approx(rec["power"].sum())
+
+
+# --- clean times, multisport splits, session rows (arrays instead of frames) ---------------
+
+
+def _session(start: str, elapsed_s: float, sport: str = "running") -> dict:
+    return {
+        "start_time": pd.Timestamp(start, tz="UTC"),
+        "total_elapsed_time": elapsed_s,
+        "sport": sport,
+        "sub_sport": "generic",
+    }
+
+
+def test_unsorted_duplicate_and_implausible_times_are_cleaned_as_clean_times_cleans_a_frame():
+    t = pd.to_datetime(
+        [
+            "2024-05-01 08:00:02",
+            "2024-05-01 08:00:00",
+            "1990-01-01 00:00:00",  # before 1995: a clock fault
+            "2024-05-01 08:00:02",  # twin of the first: completes it
+            "2024-05-01 08:00:01",
+            "2024-05-01 08:00:02",  # a third time: corrects hr, has no power
+            "2030-01-01 00:00:00",  # after now + 1 day
+        ],
+        utc=True,
+    )
+    nan = np.nan
+    rec = pd.DataFrame(
+        {
+            "timestamp": t,
+            "heart_rate": [150.0, 140, 99, nan, 145, 152, 99],
+            "power": [nan, 200.0, 99, 310, 205, nan, 99],
+            "distance": [nan, 1.0, 99, nan, 2.0, nan, 99],
+        }
+    )
+    (sf,) = sessions(_msgs(rec, "running"), now=NOW)
+    run = sf.run
+    assert (
+        run.index.tolist()
+        == pd.date_range("2024-05-01 08:00", periods=3, freq="1s", tz="UTC").tolist()
+    )
+    assert run["hr_bpm"].tolist() == [140.0, 145.0, 152.0]  # the last value at 08:00:02
+    assert run["power_w"].tolist() == [200.0, 205.0, 310.0]  # the last non-missing one
+    assert run["distance_m"].tolist()[:2] == [1.0, 2.0] and np.isnan(run["distance_m"].iloc[2])
+    assert sf.duplicates_merged == 2
+    assert "2 records without a plausible timestamp left out" in sf.warnings
+    frame, n_dup, n_bad = clean_times(running_frame(rec), NOW)  # the frame way: the same
+    pd.testing.assert_frame_equal(run, frame)
+    assert (n_dup, n_bad) == (2, 2) and run.index.name == "time"
+
+
+def test_sessions_of_a_multisport_file_take_their_own_records_and_columns():
+    t = pd.date_range("2024-05-01 08:00", periods=10, freq="1s", tz="UTC")
+    t = t.insert(5, pd.Timestamp("1990-01-01", tz="UTC"))  # in no session
+    rec = pd.DataFrame(
+        {
+            "timestamp": t,
+            "heart_rate": np.arange(11, dtype=float),
+            "cadence": [80] * 5 + [0] + [90] * 5,
+            "power": [np.nan] * 6 + [250.0] * 5,  # only the second session has power
+            "activity_type": ["running"] * 11,  # a str column, unmapped
+        }
+    )
+    m = _msgs(rec, "running")
+    m["session"] = pd.DataFrame(
+        [_session("2024-05-01 08:00:00", 4.0), _session("2024-05-01 08:00:05", 4.0, "cycling")]
+    )
+    first, second = sessions(m, now=NOW)
+    assert (
+        first.run.index.tolist() == t[:5].tolist() and second.run.index.tolist() == t[6:].tolist()
+    )
+    assert first.run["cadence_spm"].tolist() == [160.0] * 5 and "power_w" not in first.run
+    assert second.run["cadence_rpm"].tolist() == [90.0] * 5
+    assert second.run["power_w"].tolist() == [250.0] * 5 and second.power_source == "native"
+    assert (first.power_source, first.sport, second.sport) == (None, "running", "cycling")
+    times = rec["timestamp"]
+    for sf in (first, second):  # what running_frame gives for the session's rows of the frame
+        part = rec[(times >= sf.start) & (times <= sf.end)]
+        expected = running_frame(part, running=sf.sport == "running")
+        pd.testing.assert_frame_equal(sf.run, expected)
+
+
+def test_session_rows_are_the_frame_records_with_python_values():
+    sess = pd.DataFrame(
+        {
+            "start_time": pd.to_datetime(["2024-05-01 08:00", "2024-05-01 09:00"], utc=True),
+            "sport": ["running", "running"],
+            "sub_sport": ["trail", None],  # a str column with a missing value
+            "total_elapsed_time": [4.0, 4.0],
+            "total_calories": [50, 60],
+            "avg_left_power_phase": [(1, 2), None],  # an object column
+        }
+    )
+    t = pd.date_range("2024-05-01 08:00", periods=5, freq="1s", tz="UTC")
+    m = _msgs(pd.DataFrame({"timestamp": t.append(t + pd.Timedelta(hours=1))}), "running")
+    m["session"] = sess
+    got = [sf.fit_summary for sf in sessions(m, now=NOW)]
+    want = sess.to_dict("records")
+    assert [list(g) for g in got] == [list(w) for w in want]
+    for g, w in zip(got, want, strict=True):
+        for k in w:
+            assert type(g[k]) is type(w[k]), k
+            assert g[k] == w[k] or (pd.isna(g[k]) and pd.isna(w[k])), k
+    assert [sf.sub_sport for sf in sessions(m, now=NOW)] == ["trail", "nan"]
+
+
+def test_object_columns_of_none_are_left_out_and_partly_filled_ones_read_as_numbers():
+    rec = _record(
+        heart_rate=np.array([None] * 5, dtype=object),  # the device never filled it
+        power=np.array([None, 250, None, 260, None], dtype=object),
+        cadence=np.array([None, "85", 86, None, None], dtype=object),  # to_numeric's rules
+    )
+    (sf,) = sessions(_msgs(rec, "running"), now=NOW)
+    assert "hr_bpm" not in sf.run and sf.power_source == "native"
+    assert sf.run["power_w"].tolist()[1::2] == [250.0, 260.0]
+    assert sf.run["power_w"].isna().tolist() == [True, False, True, False, True]
+    assert sf.run["cadence_spm"].tolist()[1:3] == [170.0, 172.0]
+    assert sf.run.dtypes.eq(np.float64).all()
