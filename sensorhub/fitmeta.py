@@ -41,7 +41,7 @@ def device_serials(msgs: FitMessages) -> list[str]:
     """Serial numbers of the recording device first, then of the other devices in the file."""
     out = []
     for name in ("file_id", "device_info"):
-        df = msgs.frame(name)
+        df = msgs.fields(name, ("serial_number",))  # not the whole frame: ~25 columns
         if "serial_number" in df:
             out += [str(int(s)) for s in df["serial_number"].tolist() if finite_number(s)]
     return list(dict.fromkeys(out))
@@ -148,9 +148,10 @@ def _pick(sources: dict[str, str], key: str, *candidates: tuple[str, Any]) -> fl
 def _first_row(msgs: FitMessages, name: str, fields: tuple[str, ...]) -> dict[str, Any]:
     """``fields`` of the first message ``name`` that it has, as Python values (what
     ``df.iloc[0].to_dict()`` holds for them; {} without such a message). Only these columns
-    are read: a row of every column costs ~15 us a column (``session`` has ~70)."""
-    df = msgs.frame(name)
-    if df.empty:
+    are decoded (:meth:`FitMessages.fields`) and read: a row of every column costs ~15 us a
+    column (``session`` has ~70)."""
+    df = msgs.fields(name, fields)
+    if not len(df):
         return {}
     names = df.columns.tolist()
     arrays = getattr(df, "_iter_column_arrays", None)  # pandas-internal; public way below
@@ -165,7 +166,7 @@ def _first_row(msgs: FitMessages, name: str, fields: tuple[str, ...]) -> dict[st
 
 def _zone_top(msgs: FitMessages) -> float | None:
     """The top of the highest HR zone, when it is a heart rate (not an open-ended 254/255)."""
-    hz = msgs.frame("hr_zone")
+    hz = msgs.fields("hr_zone", ("high_bpm",))
     if "high_bpm" not in hz:
         return None
     highs = [_bpm(v) for v in hz["high_bpm"].tolist()]

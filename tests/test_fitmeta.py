@@ -59,3 +59,19 @@ def test_reason_names_the_missing_or_inconsistent_limit():
     assert lim.reason.startswith("no resting HR for ana (max 180 from zones_target)")
     bad = hr_limits(Athlete("ana", hr_rest=190), m)
     assert bad.rest is None and bad.max is None and "inconsistent" in bad.reason
+
+
+def test_metadata_is_read_without_building_frames() -> None:
+    # only the few columns these need are decoded: no frame is built (or kept) for them
+    m = _fit("GoldenCheetah__GoldenCheetah", "Fr955v19.28andStryd.fit")
+    assert {"file_id", "device_info", "user_profile", "zones_target"} <= set(m)
+    ident, serials, lim = fit_file_id(m), device_serials(m), hr_limits(Athlete("ana"), m)
+    assert m.pending == list(m)
+    assert ident and ident.split("/")[2] == serials[0] and len(serials) > 1
+    assert (lim.rest, lim.max, lim.threshold) == (47.0, 189.0, 162.0)
+    whole = drivers.fit.decode(
+        shared_dir("fit", "GoldenCheetah__GoldenCheetah", "Fr955v19.28andStryd.fit")
+    )
+    whole.materialise()  # the same answers from whole frames
+    assert (fit_file_id(whole), device_serials(whole)) == (ident, serials)
+    assert hr_limits(Athlete("ana"), whole) == lim

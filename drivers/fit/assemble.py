@@ -423,8 +423,15 @@ def _single(c: Col, n: int):
     return out
 
 
-def frames(groups: list[Group]) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], str]]:
-    """One DataFrame per message name (rows in file order) and the units of each column."""
+def frames(
+    groups: list[Group], only: tuple[str, ...] | None = None
+) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], str]]:
+    """One DataFrame per message name (rows in file order) and the units of each column.
+
+    ``only``: just these columns, in this order (those some producer gives; the others'
+    producers are ignored): each column is made as in the whole frame, so its values and
+    dtype are the whole frame's."""
+    keep = None if only is None else frozenset(only)
     by_name: dict[str, list[Group]] = {}
     for g in sorted(groups, key=lambda g: int(g.seq[0])):
         by_name.setdefault(g.name, []).append(g)
@@ -436,13 +443,16 @@ def frames(groups: list[Group]) -> tuple[dict[str, pd.DataFrame], dict[tuple[str
         for g in gs:
             pieces: dict[str, list] = {}
             for p in g.producers:
+                if keep is not None and p.name not in keep:
+                    continue
                 pieces.setdefault(p.name, []).append((p.col, p.mask))
                 if p.units and p.col is not None and p.col.kind not in ("dt", "ldt"):
                     units.setdefault((name, p.name), p.units)
             n = len(g.seq)
             merged.append({k: _merge(v, n) for k, v in pieces.items()})
             columns.update(dict.fromkeys(pieces))
-        out[name] = _frame(list(columns), merged, Placement(gs))
+        names = list(columns) if only is None else [c for c in dict.fromkeys(only) if c in columns]
+        out[name] = _frame(names, merged, Placement(gs))
     return out, units
 
 

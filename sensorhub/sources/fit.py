@@ -99,7 +99,7 @@ def _session(sf: SessionFrame) -> SessionRecord:
 
 
 def _sex(msgs: FitMessages) -> str | None:
-    prof = msgs.frame("user_profile")
+    prof = msgs.fields("user_profile", ("gender",))  # the frame itself is not needed
     g = prof["gender"].iloc[0] if "gender" in prof and len(prof) else None
     return g if g in ("male", "female") else None
 
