@@ -19,7 +19,7 @@ import pandas as pd
 from .gait import asymmetry, summarise
 from .normalise import _arrays as run_arrays
 from .normalise import asymmetry as run_asymmetry
-from .plans.segments import run_walk_segments
+from .plans.segments import SIGNALS, run_walk_segments
 from .values import finite_number
 
 # Running-dynamics columns averaged over moving samples (value > 0) for the session summary.
@@ -96,18 +96,25 @@ def run_summary(
                 if len(v):
                     out[col] = float(v.mean())
         out.update(run_asymmetry(run))
-        out.update(run_walk(run))
+        out.update(run_walk(run, cols))
     return finite(out)
 
 
-def run_walk(run: pd.DataFrame) -> dict[str, float]:
+def run_walk(
+    run: pd.DataFrame, columns: Mapping[str, np.ndarray | pd.Series] | None = None
+) -> dict[str, float]:
     """Running vs walking time of a session (:func:`sensorhub.plans.run_walk_segments`):
     ``run_time_s``, ``walk_time_s``, ``run_intervals``, ``longest_run_s``; empty without
-    speed or cadence. Return-to-run gates check prescriptions against these."""
-    if run.empty or not ({"speed_mps", "cadence_spm"} & set(run.columns)):
+    speed or cadence. Return-to-run gates check prescriptions against these. ``columns``:
+    ``run``'s columns as :func:`_columns` read them (at least speed and cadence), so they
+    are not read again."""
+    if columns is None:
+        columns = _columns(run, SIGNALS)
+    signals = {c: columns[c] for c in SIGNALS if c in columns}
+    if not len(run) or not signals:
         return {}
     try:
-        seg = run_walk_segments(run)
+        seg = run_walk_segments(run, columns=signals)
     except ValueError:
         return {}
     return {k: float(seg[k]) for k in RUN_WALK_FIELDS if k in seg}
