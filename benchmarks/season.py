@@ -101,7 +101,7 @@ def worker(mode: str, home: str, influx_url: str, db: str, limit: int | None, du
             "requests": report.requests,
             "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu0,
             "errors": report.errors[-2:],
-            "connections": cfg.influx.connections,
+            "connections": getattr(cfg.influx, "connections", 1),
         }
     if mode in ("overlap", "serial"):  # Pipeline.ingest: ship while storing, or after
         if os.environ.get("BENCH_SEND_GZIP"):
@@ -128,7 +128,7 @@ def worker(mode: str, home: str, influx_url: str, db: str, limit: int | None, du
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
         "shipped_while_storing": shipped,
-        "connections": cfg.influx.connections,
+        "connections": getattr(cfg.influx, "connections", 1),
     }
     if flush is not None:
         out["flush_points"] = flush.sent_points

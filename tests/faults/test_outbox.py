@@ -41,3 +41,33 @@ def test_a_batch_knows_the_times_of_its_points():
     assert span(['#influxql DELETE FROM "run" WHERE time >= 1 AND time <= 9']) == (None, None)
     assert span(["m v=1 999", "m v=2 1000", "m v=3 -5"]) == (None, None)  # before 1970
     assert span(["m v=1 999", "m v=2 1000"]) == (999, 1000)  # not text order
+
+
+def test_the_numpy_span_of_a_stored_body_is_the_span_of_its_lines():
+    """``pack_spanned`` reads the times from the joined text (the outbox's hot path); any
+    line it cannot read that way goes to :func:`span`: both answers are always equal."""
+    import random
+
+    from sensorhub.store.outbox import pack_spanned, span, unpack
+
+    rng = random.Random(7)
+    kinds = [
+        lambda t: f"run,athlete=a hr_bpm={rng.random():.3f} {t}",
+        lambda t: f'run,athlete=a\\ b s="x {rng.randint(0, 99)}" {t}',
+        lambda t: f"run,athlete=a v=1 {t // 1000}",  # fewer digits
+        lambda t: "run,athlete=a v=2",  # no time
+        lambda t: f"run,athlete=a v=3 -{t}",  # before 1970
+        lambda t: f'#influxql DELETE FROM "run" WHERE time <= {t}',
+        lambda t: f'run,athlete=a s="one\\ntwo" {t}',  # an escaped newline: still one line
+    ]
+    for _ in range(300):
+        n = rng.randint(1, 40)
+        weights = [50, 10, rng.choice([0, 1]), rng.choice([0, 1]), rng.choice([0, 1])]
+        weights += [rng.choice([0, 1]), 5]
+        lines = [
+            rng.choices(kinds, weights)[0](1_700_000_000_000 + rng.randint(0, 10**9))
+            for _ in range(n)
+        ]
+        body, lo, hi = pack_spanned(lines)
+        assert unpack(body, "gzip") == "\n".join(lines)
+        assert (lo, hi) == span(lines), lines
