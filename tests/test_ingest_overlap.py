@@ -4,7 +4,9 @@ against the old order (store everything, then ship), into a real influxd.
 Both runs ingest the same demo FIT files into fresh state dirs and databases, each through
 a loopback proxy (:mod:`tests.faults.proxy`) that records the ``/write`` bodies in the order
 they arrive. The overlapped run must leave the same points in InfluxDB (every measurement,
-value by value), send each series' batches in the same order, and have shipped some of them
+value by value), send every version of each point (series and time) in the same order (on
+two connections, batches of disjoint times may pass each other; the order of rewritten points
+is tested in tests/faults/test_influx_connections.py), and have shipped some of them
 while files were still being stored; a slow InfluxDB (answers trickled byte by byte) must
 not lose or reorder anything; an unreachable one parks everything in the outbox with one line.
 """
@@ -89,17 +91,20 @@ def everything(influxd, db: str) -> dict:
     return {m: influx_values(influxd, db, m) for m in names}
 
 
-def per_series(bodies: list[str]) -> dict[str, list[str]]:
-    """The lines of the request bodies grouped by series key, in order of first arrival (the
-    writer may join batches into one request, differently from run to run; a line resent
-    after a cut answer counts once: a resend is not a reorder)."""
-    out: dict[str, list[str]] = {}
+def per_point(bodies: list[str]) -> dict[tuple[str, str], list[str]]:
+    """The lines of the request bodies grouped by point (series key and time), in order of
+    first arrival: what decides which value InfluxDB keeps. (The writer may join batches into
+    one request differently from run to run, and send batches of disjoint times side by side
+    on its two connections; a line resent after a cut answer counts once: a resend is not a
+    reorder.)"""
+    out: dict[tuple[str, str], list[str]] = {}
     seen: set[str] = set()
     for b in bodies:
         for line in b.split("\n"):
             if line and line not in seen:
                 seen.add(line)
-                out.setdefault(SERIES_KEY.split(line, maxsplit=1)[0], []).append(line)
+                key = (SERIES_KEY.split(line, maxsplit=1)[0], line.rpartition(" ")[2])
+                out.setdefault(key, []).append(line)
     return out
 
 
@@ -124,7 +129,7 @@ def serial(influxd, tmp_path_factory):
         db = "serial_" + uuid.uuid4().hex[:10]
         report, _ = ingest(tmp_path_factory.mktemp("serial"), proxy.url, db, influxd, False)
         assert report.shipped is None and report.flush.ok, report.flush
-        return everything(influxd, db), per_series(proxy.bodies)
+        return everything(influxd, db), per_point(proxy.bodies)
     finally:
         proxy.stop()
 
@@ -141,7 +146,7 @@ def test_overlapped_ingest_ships_while_storing_and_gives_the_serial_points(
     got = everything(influxd, db_name)
     assert set(got) == set(points) and got["run"]
     assert got == points
-    assert per_series(proxy.bodies) == order  # the same lines, in the same order per series
+    assert per_point(proxy.bodies) == order  # the same lines, each point's in the same order
 
 
 def test_slow_influxdb_loses_and_reorders_nothing(serial, influxd, proxies, tmp_path, db_name):
@@ -155,7 +160,7 @@ def test_slow_influxdb_loses_and_reorders_nothing(serial, influxd, proxies, tmp_
     assert proxy.stats["/write"].faulted == 4
     assert report.shipped is not None and report.shipped.batches > 0
     assert everything(influxd, db_name) == points
-    assert per_series(proxy.bodies) == order
+    assert per_point(proxy.bodies) == order
 
 
 def test_unreachable_influxdb_parks_everything_with_one_line(tmp_path):
