@@ -266,6 +266,7 @@ async def _work(cfg: Config, until_idle: bool, say: Say, name: str) -> None:
         )
         janitor = Janitor(cfg, app, until_idle)
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(_lost_job_end(janitor.target))
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, worker.stop)  # finish the running job, then stop
         sweeping = asyncio.create_task(janitor.run(worker))
@@ -277,6 +278,24 @@ async def _work(cfg: Config, until_idle: bool, say: Say, name: str) -> None:
                 await sweeping
             janitor.close()
             runtime.reset()
+
+
+def _lost_job_end(target: Any) -> Callable[[asyncio.AbstractEventLoop, dict], None]:
+    """The loop's handler of errors no task awaited. Procrastinate records a job's end in a
+    task of its own; when the journal goes away just then, that task's error reaches the loop
+    ("Task exception was never retrieved" and a traceback on stderr). The job is left
+    "doing" and the janitor requeues it (a stalled job), so this is one line; anything
+    else goes to asyncio's default handler."""
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, pexc.ConnectorException | TRANSIENT):
+            line = queue_error(exc, target) if isinstance(exc, pexc.ConnectorException) else exc
+            print(f"{line} (a job's end was not recorded: it runs again)", file=sys.stderr)
+            return
+        loop.default_exception_handler(context)
+
+    return handle
 
 
 def run_worker(
