@@ -890,18 +890,10 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 def _block_lists(df: pd.DataFrame) -> list[list] | None:
     """``[df[c].tolist() for c in df]`` read block by block (None as :func:`_block_arrays`)."""
-    blocks = getattr(getattr(df, "_mgr", None), "blocks", None)  # pandas-internal
-    if blocks is None:  # pragma: no cover - another pandas
+    arrays = _block_arrays(df)
+    if arrays is None:  # pragma: no cover - another pandas
         return None
-    out: list = [None] * df.shape[1]
-    for blk in blocks:
-        values, locs = blk.values, blk.mgr_locs.as_array.tolist()
-        if values.ndim == 1:
-            out[locs[0]] = _str_list(values) if type(values) is _STR_ARRAY else values.tolist()
-        else:
-            for loc, column in zip(locs, values.tolist(), strict=True):
-                out[loc] = column
-    return out
+    return [_str_list(a) if type(a) is _STR_ARRAY else a.tolist() for a in arrays]
 
 
 _DEVELOPER_NAMES = frozenset(name for name, _ in DEVELOPER_FIELDS)

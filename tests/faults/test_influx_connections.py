@@ -177,6 +177,19 @@ def test_a_429_on_one_connection_stops_both_until_retry_after(
     assert {v for (a, _), v in got.items() if a != "warm"} == {(102.0, 2.0)}
 
 
+def flush_slowly(journal: Journal, rec_proxy, db: str):
+    """Flush ``journal`` on two connections, one request a batch, every write taking >= 0.3 s
+    at the proxy (so that what goes together shows); the journal is closed after."""
+    rec_proxy.slow(0.3)
+    writer = InfluxWriter(influx_cfg(rec_proxy.url, db, 2), clock=Clock())
+    writer.coalesce_points = 0  # one request a batch: the overlap is what is measured
+    try:
+        return writer.flush(journal)
+    finally:
+        writer.close()
+        journal.close()
+
+
 def in_flight_together(spans: list[tuple[float, float, bytes]]) -> int:
     """How many requests started before the one before them was answered."""
     spans = sorted(spans)
@@ -193,12 +206,7 @@ def test_one_series_of_disjoint_times_goes_on_two_connections(
     for k in range(6):  # six sessions a minute apart: disjoint times
         journal.outbox.enqueue("run", batch_lines("run:a0", k, first_s=60 * k), 100)
     journal.outbox.enqueue("run", batch_lines("run:a0", 9, n=5), 100)  # session 0 again
-    rec_proxy.slow(0.3)
-    writer = InfluxWriter(influx_cfg(rec_proxy.url, db_name, 2), clock=Clock())
-    writer.coalesce_points = 0  # one request a batch: the overlap is what is measured
-    report = writer.flush(journal)
-    writer.close()
-    journal.close()
+    report = flush_slowly(journal, rec_proxy, db_name)
     assert report.ok and report.sent_batches == 7
     assert in_flight_together(rec_proxy.writes) >= 2
     by_seq = {seq_of(body): (t0, t1) for t0, t1, body in rec_proxy.writes}
@@ -220,12 +228,7 @@ def test_a_batch_of_unknown_times_waits_for_every_older_one_of_its_series(
         journal.outbox.enqueue("run", batch_lines("run:a0", k, first_s=60 * k), 100)
     old = journal.outbox.slots()[1].id  # the second: as an older journal left it
     journal.db.execute("UPDATE outbox SET t_lo=NULL, t_hi=NULL WHERE id=?", (old,))
-    rec_proxy.slow(0.3)
-    writer = InfluxWriter(influx_cfg(rec_proxy.url, db_name, 2), clock=Clock())
-    writer.coalesce_points = 0
-    report = writer.flush(journal)
-    writer.close()
-    journal.close()
+    report = flush_slowly(journal, rec_proxy, db_name)
     assert report.ok and report.sent_batches == 4
     t = {seq_of(body): (t0, t1) for t0, t1, body in rec_proxy.writes}
     assert t[1][0] >= t[0][1]  # the unknown one waits for the older one
@@ -248,12 +251,7 @@ def test_a_delete_waits_for_older_writes_of_its_series_and_newer_ones_for_it(
     delete = f'DELETE FROM "run" WHERE "athlete"=\'a0\' AND time >= {lo} AND time <= {hi}'
     journal.outbox.enqueue("run", [INFLUXQL_MARK + delete], 100)
     journal.outbox.enqueue("run", batch_lines("run:a0", 7, n=3), 100)
-    rec_proxy.slow(0.3)
-    writer = InfluxWriter(influx_cfg(rec_proxy.url, db_name, 2), clock=Clock())
-    writer.coalesce_points = 0
-    report = writer.flush(journal)
-    writer.close()
-    journal.close()
+    report = flush_slowly(journal, rec_proxy, db_name)
     assert report.ok and report.sent_batches == 5
     got = stored(influxd, db_name)
     assert len(got) == 3 + 2 * 20  # session 0: only the three points written after the delete
