@@ -91,12 +91,14 @@ def test_killed_between_ack_and_delete_then_flush_writes_the_reference(
     db = new_db(influxd)
     home = tmp_path / "home"
     env = env_for(home, fault_proxy.url, db)
-    point = "flush.after_send:4"
+    # the second acknowledged request: an ingest joins its batches into a few requests (how
+    # many depends on when the shipping thread looks), so a later one may never come
+    point = "flush.after_send:2"
     killed(cli("ingest", *FILES, env=env | {"SENSORHUB_KILL_AT": point}), point)
     mid = read_journal(home)
     assert mid["integrity"] == "ok" and mid["outbox"] > 0
     sent = fault_proxy.stats["/write"].requests
-    assert sent == 4
+    assert sent in (2, 3)  # on two connections the other one's request may have gone too
 
     # shipping overlaps storing: the kill may have cut the ingest short, so ingest again
     assert cli("ingest", *FILES, env=env).code == 0
