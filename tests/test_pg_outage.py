@@ -181,3 +181,45 @@ def test_a_worker_outlives_a_postgresql_restart_and_every_job_is_done_once(
     assert {j[3] for j in jobs if j[1] == "failed"} == want_failed  # files that do not decode
     assert all(n == 1 for n in terminal_events(url).values()), terminal_events(url)
     same_results(got, want)  # one source per file; sessions, daily load, alerts as without
+
+
+@pytest.mark.parametrize("kind", ["connector", "store", "os"])
+def test_the_loop_handler_turns_a_lost_job_end_into_one_line(kind, capsys):
+    """A job's end lost with the journal reaches asyncio's loop handler; each transient kind
+    gives our one line, never a second traceback from the handler itself (CI saw
+    ``TypeError: unsupported operand type(s) for |`` there)."""
+    import asyncio
+
+    from procrastinate import exceptions as pexc
+
+    from sensorhub.jobs.work import _lost_job_end
+    from sensorhub.store.backends import PgTarget, StoreError
+
+    exc = {
+        "connector": pexc.ConnectorException("Database error."),
+        "store": StoreError("journal x: terminating connection"),
+        "os": ConnectionResetError("reset by peer"),
+    }[kind]
+    loop = asyncio.new_event_loop()
+    try:
+        _lost_job_end(PgTarget("postgresql://u:secret@h/db"))(
+            loop, {"message": "m", "exception": exc}
+        )
+    finally:
+        loop.close()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a job's end was not recorded" in err
+    assert "Traceback" not in err and "secret" not in err
+
+
+def test_the_loop_handler_leaves_other_errors_to_asyncio(caplog):
+    import asyncio
+
+    from sensorhub.jobs.work import _lost_job_end
+
+    loop = asyncio.new_event_loop()
+    try:
+        _lost_job_end("t")(loop, {"message": "boom", "exception": ValueError("not ours")})
+    finally:
+        loop.close()
+    assert any("boom" in r.getMessage() for r in caplog.records)

@@ -289,7 +289,7 @@ def _lost_job_end(target: Any) -> Callable[[asyncio.AbstractEventLoop, dict], No
 
     def handle(loop: asyncio.AbstractEventLoop, context: dict) -> None:
         exc = context.get("exception")
-        if isinstance(exc, pexc.ConnectorException | TRANSIENT):
+        if isinstance(exc, (pexc.ConnectorException, *TRANSIENT)):
             line = queue_error(exc, target) if isinstance(exc, pexc.ConnectorException) else exc
             print(f"{line} (a job's end was not recorded: it runs again)", file=sys.stderr)
             return
